@@ -1,0 +1,277 @@
+r"""Numerical derivatives, relative error and the gradient check every chapter asserts.
+
+Two independent numerical routes
+--------------------------------
+Central differences, :math:`f'(x) \approx (f(x+h) - f(x-h)) / 2h`, have a truncation error
+:math:`h^2 |f'''| / 6` and a rounding error :math:`\varepsilon |f| / h` (ε = 2.2e-16, from the
+subtraction of two nearly equal numbers). With the default h = 1e-5 both are about 1e-11 for
+|f| ~ 1, so the relative error against a correct formula is typically 1e-10 to 1e-8.
+
+The complex step (Squire & Trapp 1998; Martins, Sturdza & Alonso 2003),
+:math:`f'(x) = \operatorname{Im} f(x + i h) / h + O(h^2)`, subtracts nothing, so h can be
+1e-20 and the result is exact to rounding, about 1e-15 relative. It needs every function on
+the path to accept complex input and to be analytic: no ``abs``, ``max`` or norm of a
+complex value (the library shifts softmax by the max of the *real* part and writes squares
+as ``r * r``).
+
+Tolerances used by :func:`check_gradients`, and why
+---------------------------------------------------
+- ``CD_TOL = 1e-6`` for central differences: a hundred times above the 1e-8 worst case
+  of a correct formula at h = 1e-5, and far below the O(1) relative error of a real bug
+  (a sign, a factor 2, a transpose, a missing sum). Entries smaller than
+  ``CD_FLOOR = 1e-4 * max(1, |f|)`` are judged on absolute error instead (the denominator
+  never drops below the floor), because central differences carry an absolute error of
+  about 3e-11 * max(1, |f|) that no relative tolerance can absorb for an entry near 0.
+- ``CS_TOL = 1e-11`` for the complex step: the step itself is exact to about 1e-15; the
+  margin covers rounding in the hand-derived formula (sums whose terms cancel lose a few
+  digits), still ten thousand times tighter than central differences can be.
+
+Relative error everywhere is :math:`|a - n| / \max(|a|, |n|, \text{tiny})`, element-wise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+TINY = float(np.finfo(np.float64).tiny)
+CD_STEP = 1e-5
+CS_STEP = 1e-20
+CD_TOL = 1e-6
+CS_TOL = 1e-11
+CD_FLOOR = 1e-4
+
+Params = Mapping[str, np.ndarray]
+LossFn = Callable[[Params, Any], Any]
+GradsFn = Callable[[Params, Any], Mapping[str, np.ndarray]]
+
+
+def _perturbed(f: Callable[[np.ndarray], Any], x: np.ndarray, steps: list[complex | float]) -> np.ndarray:
+    """Evaluate f at x + s e_k for every entry k and every step s; shape (len(steps),) + out + x.shape."""
+    dtype = np.complex128 if any(isinstance(s, complex) for s in steps) else np.float64
+    xw = np.array(x, dtype=dtype)
+    out_shape = np.shape(f(xw))
+    values = np.empty((len(steps),) + out_shape + x.shape, dtype=dtype)
+    for k in np.ndindex(x.shape):
+        keep = xw[k]
+        for j, s in enumerate(steps):
+            xw[k] = keep + s
+            values[(j, Ellipsis) + k] = f(xw)
+        xw[k] = keep
+    return values
+
+
+def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = CD_STEP) -> np.ndarray:
+    r"""Central-difference derivative of f at x, every entry: :math:`(f(x + h e_k) - f(x - h e_k)) / 2h`.
+
+    Shapes: x any; f(x) a scalar -> result of x's shape (the gradient); f(x) an array of
+    shape S -> result of shape S + x.shape (the Jacobian, rows indexed by the outputs).
+    Costs 2 * x.size evaluations of f.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    plus, minus = _perturbed(f, x, [h, -h])
+    return (plus - minus) / (2.0 * h)
+
+
+def complex_step_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = CS_STEP) -> np.ndarray:
+    r"""Complex-step derivative of f at x, every entry: :math:`\operatorname{Im} f(x + i h e_k) / h`.
+
+    Shapes as :func:`numerical_gradient`. f must accept a complex128 array and be analytic
+    on the path (see the module docstring). Accurate to about 1e-15 relative for h = 1e-20.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    (vals,) = _perturbed(f, x, [1j * h])
+    return vals.imag / h
+
+
+def relative_error(a: np.ndarray, b: np.ndarray, tiny: float = TINY) -> np.ndarray:
+    r"""Element-wise :math:`|a - b| / \max(|a|, |b|, \text{tiny})`; 0 where both are exactly 0.
+
+    Shapes: a and b equal -> the same shape. Take ``.max()`` for a summary.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error: shapes differ, a {a.shape} and b {b.shape}")
+    return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), tiny)
+
+
+@dataclass
+class ParamCheck:
+    """One parameter's comparison: the analytic gradient, both numerical ones and their errors."""
+
+    name: str
+    analytic: np.ndarray
+    central: np.ndarray
+    complex_step: np.ndarray
+    cd_error: np.ndarray  # element-wise relative error, analytic vs central differences
+    cs_error: np.ndarray  # element-wise relative error, analytic vs complex step
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.analytic.shape
+
+    @property
+    def cd_max(self) -> float:
+        return float(self.cd_error.max(initial=0.0))
+
+    @property
+    def cs_max(self) -> float:
+        return float(self.cs_error.max(initial=0.0))
+
+
+@dataclass
+class GradCheckReport:
+    """The result of :func:`check_gradients`: a row per parameter, shown as a table in a notebook."""
+
+    rows: list[ParamCheck]
+    tol_cd: float = CD_TOL
+    tol_cs: float = CS_TOL
+    loss_value: float = field(default=float("nan"))
+
+    def __getitem__(self, name: str) -> ParamCheck:
+        return next(r for r in self.rows if r.name == name)
+
+    def passed(self, row: ParamCheck) -> bool:
+        return row.cd_max <= self.tol_cd and row.cs_max <= self.tol_cs
+
+    @property
+    def ok(self) -> bool:
+        return all(self.passed(r) for r in self.rows)
+
+    @property
+    def max_cd(self) -> float:
+        return max((r.cd_max for r in self.rows), default=0.0)
+
+    @property
+    def max_cs(self) -> float:
+        return max((r.cs_max for r in self.rows), default=0.0)
+
+    def assert_ok(self) -> "GradCheckReport":
+        """Raise AssertionError naming the worst parameter and entry if any check fails; else return self."""
+        failing = [r for r in self.rows if not self.passed(r)]
+        if not failing:
+            return self
+        worst = max(failing, key=lambda r: max(r.cd_max / self.tol_cd, r.cs_max / self.tol_cs))
+        use_cd = worst.cd_max / self.tol_cd >= worst.cs_max / self.tol_cs
+        err = worst.cd_error if use_cd else worst.cs_error
+        idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+        method, ref, tol = (
+            ("central differences", worst.central, self.tol_cd)
+            if use_cd
+            else ("complex step", worst.complex_step, self.tol_cs)
+        )
+        raise AssertionError(
+            f"gradient check failed for {worst.name!r} at entry {tuple(int(i) for i in idx)}: "
+            f"analytic {worst.analytic[idx]:.10g}, {method} {ref[idx]:.10g}, "
+            f"relative error {err[idx]:.2e} > tolerance {tol:.0e}"
+            + (f" (also failing: {[r.name for r in failing if r is not worst]})" if len(failing) > 1 else "")
+        )
+
+    def table(self) -> list[tuple[str, str, str, str, str]]:
+        """The report as rows of strings: parameter, shape, two errors, pass/FAIL."""
+        return [
+            (r.name, str(r.shape), f"{r.cd_max:.1e}", f"{r.cs_max:.1e}", "pass" if self.passed(r) else "FAIL")
+            for r in self.rows
+        ]
+
+    def _header(self) -> tuple[str, ...]:
+        return (
+            "parameter",
+            "shape",
+            f"central diff. (tol {self.tol_cd:.0e})",
+            f"complex step (tol {self.tol_cs:.0e})",
+            "result",
+        )
+
+    def __str__(self) -> str:
+        lines = [self._header(), *self.table()]
+        widths = [max(len(row[i]) for row in lines) for i in range(5)]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+        return "\n".join(fmt.format(*row) for row in lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in self._header())
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in self.table())
+        return (
+            "<table class='gradcheck'><caption>max relative error of the analytic gradient</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+def _compare(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, g: np.ndarray,
+             scale: float, h_cd: float, h_cs: float) -> ParamCheck:
+    """One row: g against both numerical derivatives of f at x; scale = |f(x)| sets the CD floor."""
+    cd = numerical_gradient(f, x, h_cd)
+    cs = complex_step_gradient(f, x, h_cs)
+    return ParamCheck(name, g, cd, cs, relative_error(g, cd, CD_FLOOR * max(1.0, scale)), relative_error(g, cs))
+
+
+def check_gradients(
+    loss: LossFn,
+    grads: GradsFn | Mapping[str, np.ndarray],
+    params: Params,
+    data: Any,
+    *,
+    h_cd: float = CD_STEP,
+    h_cs: float = CS_STEP,
+    tol_cd: float = CD_TOL,
+    tol_cs: float = CS_TOL,
+) -> GradCheckReport:
+    """Compare analytic gradients with central differences and the complex step, for every parameter.
+
+    Parameters
+    ----------
+    loss : ``loss(params, data) -> scalar``; must also evaluate with one parameter complex.
+    grads : ``grads(params, data) -> dict`` (or the dict itself) with the keys and shapes of params.
+    params : ``dict[str, ndarray]``; data : whatever ``loss`` takes (left unchanged).
+
+    Returns a :class:`GradCheckReport`; call ``.assert_ok()`` to raise on a failure. The
+    tolerances and the floor for near-zero entries are explained in the module docstring.
+    """
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    analytic = grads(params, data) if callable(grads) else grads
+    if set(analytic) != set(params):
+        raise ValueError(f"grads: keys {sorted(analytic)} differ from params keys {sorted(params)}")
+    f0 = float(np.real(loss(params, data)))
+    rows = []
+    for name, value in params.items():
+        g = np.asarray(analytic[name], dtype=np.float64)
+        if g.shape != value.shape:
+            raise ValueError(f"grads[{name!r}]: shape {g.shape} differs from params[{name!r}] shape {value.shape}")
+
+        def f(x: np.ndarray, name: str = name) -> Any:
+            return loss({**params, name: x}, data)
+
+        rows.append(_compare(name, f, value, g, abs(f0), h_cd, h_cs))
+    return GradCheckReport(rows, tol_cd, tol_cs, f0)
+
+
+def check_function(
+    f: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    analytic: np.ndarray,
+    name: str = "x",
+    *,
+    h_cd: float = CD_STEP,
+    h_cs: float = CS_STEP,
+    tol_cd: float = CD_TOL,
+    tol_cs: float = CS_TOL,
+) -> GradCheckReport:
+    """Check the derivative ``analytic`` of ``f`` at ``x`` (scalar f: a gradient; array f: a Jacobian).
+
+    The one-quantity form of :func:`check_gradients`, for the intermediate steps of a
+    derivation (a delta map, a Jacobian): ``analytic`` has shape ``f(x).shape + x.shape``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    analytic = np.asarray(analytic, dtype=np.float64)
+    fx = np.real(f(x))
+    expected = np.shape(fx) + x.shape
+    if analytic.shape != expected:
+        raise ValueError(f"{name}: analytic derivative has shape {analytic.shape}, expected {expected}")
+    scale = float(np.max(np.abs(fx), initial=0.0))
+    return GradCheckReport([_compare(name, f, x, analytic, scale, h_cd, h_cs)], tol_cd, tol_cs, scale)

@@ -1,0 +1,104 @@
+r"""Losses and their gradients with respect to their first argument.
+
+Each loss ``L(p, target)`` comes with ``L_grad(p, target)``, an array of the shape
+of ``p``. All of them accept complex ``p`` (squares are written as ``r * r``,
+never ``abs(r)**2``), so that the complex step can check them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_array, require_shape
+from .activations import log_softmax, softmax
+
+
+def _residual(name: str, pred: object, target: object) -> np.ndarray:
+    p = as_array(name, pred)
+    t = as_array("target", target)
+    require_shape("target", t, p.shape)  # a (B, 1) target against (B,) would broadcast to (B, B)
+    return p - t
+
+
+def _matrix_pair(name: str, pred: object, target: object) -> tuple[np.ndarray, np.ndarray]:
+    p = as_array(name, pred)
+    require_shape(name, p, (None, None))
+    t = as_array("t", target)
+    require_shape("t", t, p.shape)
+    return p, t
+
+
+def sum_of_squares(pred: np.ndarray, target: np.ndarray) -> float | complex:
+    r""":math:`L = \sum_i (p_i - t_i)^2` over every entry. Shapes: pred and target equal."""
+    r = _residual("pred", pred, target)
+    return (r * r).sum()[()]
+
+
+def sum_of_squares_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    r""":math:`\partial L / \partial p = 2 (p - t)`, shape of ``pred``."""
+    return 2.0 * _residual("pred", pred, target)
+
+
+def mse(pred: np.ndarray, target: np.ndarray) -> float | complex:
+    r"""Mean squared error :math:`L = \frac{1}{N} \sum_i (p_i - t_i)^2`, N = number of entries."""
+    r = _residual("pred", pred, target)
+    return (r * r).mean()[()]
+
+
+def mse_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    r""":math:`\partial L / \partial p = \frac{2}{N} (p - t)`, shape of ``pred``."""
+    r = _residual("pred", pred, target)
+    return 2.0 * r / r.size
+
+
+def frobenius_sq(pred: np.ndarray, target: np.ndarray) -> float | complex:
+    r"""Squared Frobenius norm :math:`\|T - P\|_F^2 = \operatorname{tr}[(T-P)^T (T-P)] = \sum_{ij} (t_{ij} - p_{ij})^2`.
+
+    Shapes: pred (N, o), target (N, o).
+    """
+    p = as_array("pred", pred)
+    require_shape("pred", p, (None, None))
+    return sum_of_squares(p, target)
+
+
+def frobenius_sq_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    r""":math:`\partial \|T - P\|_F^2 / \partial P = 2 (P - T)`, shape (N, o)."""
+    p = as_array("pred", pred)
+    require_shape("pred", p, (None, None))
+    return sum_of_squares_grad(p, target)
+
+
+def cross_entropy(logits: np.ndarray, t: np.ndarray) -> float | complex:
+    r"""Mean cross-entropy from logits: :math:`L = -\frac{1}{B} \sum_b \sum_k t_{bk} \log \operatorname{softmax}(a_b)_k`.
+
+    Shapes: logits a (B, n), targets t (B, n) (one-hot rows or probabilities).
+    Uses :func:`~backprop_lib.activations.log_softmax`, so logits of size 1000
+    give a finite loss where ``log(softmax(a))`` would give ``log(0) = -inf``.
+    """
+    a, tt = _matrix_pair("logits", logits, t)
+    return -(tt * log_softmax(a)).sum()[()] / a.shape[0]
+
+
+def cross_entropy_grad(logits: np.ndarray, t: np.ndarray) -> np.ndarray:
+    r""":math:`\partial L / \partial a = \frac{1}{B} \left(s \odot \textstyle\sum_k t_{bk} - t\right)`, shape (B, n).
+
+    With s = softmax(a). When every row of t sums to 1 this is the familiar
+    :math:`(s - t)/B`; the general form stays right for targets that do not.
+    """
+    a, tt = _matrix_pair("logits", logits, t)
+    return (softmax(a) * tt.sum(axis=-1, keepdims=True) - tt) / a.shape[0]
+
+
+def nll(s: np.ndarray, t: np.ndarray) -> float | complex:
+    r"""Cross-entropy from probabilities: :math:`L = -\frac{1}{B} \sum_b \sum_k t_{bk} \ln s_{bk}`.
+
+    Shapes: s (B, n), t (B, n). The seeds' form; prefer :func:`cross_entropy` on logits.
+    """
+    ss, tt = _matrix_pair("s", s, t)
+    return -(tt * np.log(ss)).sum()[()] / ss.shape[0]
+
+
+def nll_grad(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    r""":math:`\partial L / \partial s_{bk} = -\frac{1}{B} \, t_{bk} / s_{bk}`, shape (B, n)."""
+    ss, tt = _matrix_pair("s", s, t)
+    return -tt / ss / ss.shape[0]

@@ -1,0 +1,98 @@
+r"""Seed 002 (Persian): a 2-2-2-1 network with tanh, tanh, sigmoid and a squared loss.
+
+.. math::
+    a^{(1)} = \tanh(x W^{(1)} + b^{(1)}) \quad a^{(2)} = \tanh(a^{(1)} W^{(2)} + b^{(2)}) \quad
+    \hat y = \sigma(a^{(2)} W^{(3)} + b^{(3)}) \quad L = \sum_b (y_b - \hat y_b)^2
+
+``Wl[i, j]`` is the seed's :math:`w_{ij}^{(l)}`, the weight from unit i of layer l-1 to unit j
+of layer l (indices from 0 here, from 1 in the seed). The loss is the seed's per-example
+:math:`(y - \hat y)^2`, summed over the batch; the seed's cost :math:`\frac12\sum` is half of it.
+
+Shapes: params ``W1`` (2, 2), ``b1`` (2,), ``W2`` (2, 2), ``b2`` (2,), ``W3`` (2, 1), ``b3`` (1,);
+data ``x`` (B, 2), ``y`` (B,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import arrays, require_shape
+from ..activations import sigmoid, tanh
+from ..layers import affine_backward, affine_forward
+
+PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
+DATA = ("x", "y")
+
+
+def example(rng: np.random.Generator, batch: int = 1, *, scale: float = 1.0) -> tuple[dict, dict]:
+    """A random instance; weights and biases are N(0, scale^2), targets y in (0, 1)."""
+    shapes = {"W1": (2, 2), "b1": (2,), "W2": (2, 2), "b2": (2,), "W3": (2, 1), "b3": (1,)}
+    params = {k: scale * rng.normal(size=s) for k, s in shapes.items()}
+    data = {"x": rng.normal(size=(batch, 2)), "y": rng.uniform(size=batch)}
+    return params, data
+
+
+def _checked(params: dict, data: dict) -> tuple[dict, dict]:
+    p, d = arrays("params", params, PARAMS), arrays("data", data, DATA)
+    require_shape("x", d["x"], (None, None))
+    width = d["x"].shape[1]
+    for layer in ("1", "2", "3"):
+        require_shape("W" + layer, p["W" + layer], (width, None))
+        width = p["W" + layer].shape[1]
+        require_shape("b" + layer, p["b" + layer], (width,))
+    require_shape("W3", p["W3"], (None, 1))
+    require_shape("y", d["y"], (d["x"].shape[0],))
+    return p, d
+
+
+def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
+    z1, c1 = affine_forward(d["x"], p["W1"], p["b1"])
+    a1 = tanh(z1)
+    z2, c2 = affine_forward(a1, p["W2"], p["b2"])
+    a2 = tanh(z2)
+    z3, c3 = affine_forward(a2, p["W3"], p["b3"])
+    y_hat = sigmoid(z3)[:, 0]
+    r = d["y"] - y_hat
+    values = {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "z3": z3, "y_hat": y_hat, "loss": (r * r).sum()}
+    return values, (c1, c2, c3)
+
+
+def forward(params: dict, data: dict) -> dict:
+    """Intermediates: ``z1, a1, z2, a2`` (B, 2), ``z3`` (B, 1), ``y_hat`` (B,), ``loss``."""
+    return _forward(*_checked(params, data))[0]
+
+
+def loss(params: dict, data: dict) -> float | complex:
+    r""":math:`L = \sum_b (y_b - \hat y_b)^2`."""
+    return forward(params, data)["loss"][()]
+
+
+def backward(params: dict, data: dict) -> dict:
+    r"""The delta recursion :math:`\delta^{(l)} = (\delta^{(l+1)} W^{(l+1)T}) \odot f_l'(z^{(l)})`.
+
+    Here :math:`\delta^{(l)} = \partial L/\partial z^{(l)}` (B, width of layer l):
+
+    - ``z3``: :math:`-2(y - \hat y)\,\hat y(1 - \hat y)`, (B, 1)
+    - ``z2``: :math:`(\delta^{(3)} W^{(3)T}) \odot (1 - a^{(2)2})`, (B, 2)
+    - ``z1``: :math:`(\delta^{(2)} W^{(2)T}) \odot (1 - a^{(1)2})`, (B, 2)
+    - ``Wl``: :math:`a^{(l-1)T} \delta^{(l)}` with :math:`a^{(0)} = x`; ``bl``: :math:`\sum_b \delta^{(l)}_b`
+    """
+    p, d = _checked(params, data)
+    fw, (c1, c2, c3) = _forward(p, d)
+    y_hat = fw["y_hat"]
+    delta3 = (-2.0 * (d["y"] - y_hat) * y_hat * (1.0 - y_hat))[:, None]
+    d_a2, d_W3, d_b3 = affine_backward(delta3, c3)
+    delta2 = d_a2 * (1.0 - fw["a2"] ** 2)
+    d_a1, d_W2, d_b2 = affine_backward(delta2, c2)
+    delta1 = d_a1 * (1.0 - fw["a1"] ** 2)
+    _, d_W1, d_b1 = affine_backward(delta1, c1)
+    return {
+        "z3": delta3, "z2": delta2, "z1": delta1, "a2": d_a2, "a1": d_a1,
+        "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2, "W3": d_W3, "b3": d_b3,
+    }
+
+
+def grads(params: dict, data: dict) -> dict:
+    """Gradients of :func:`loss` with respect to every weight and bias (their shapes)."""
+    g = backward(params, data)
+    return {k: g[k] for k in PARAMS}
