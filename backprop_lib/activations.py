@@ -27,9 +27,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`, element-wise. Shape: any -> same."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) = \sigma(z)\,\sigma(-z)`, element-wise. Shape: any -> same.
+
+    Computed as :math:`\sigma(z)\sigma(-z)`: for large z, :math:`1 - \sigma(z)` subtracts two
+    numbers close to 1 and keeps only a few correct digits (relative error
+    :math:`\varepsilon / (1 - \sigma)`), while :math:`\sigma(-z)` is exact to rounding.
+    """
+    z = np.asarray(z)
+    return sigmoid(z) * sigmoid(-z)
 
 
 def tanh(z: np.ndarray) -> np.ndarray:
@@ -38,9 +43,14 @@ def tanh(z: np.ndarray) -> np.ndarray:
 
 
 def tanh_prime(z: np.ndarray) -> np.ndarray:
-    r""":math:`\tanh'(z) = 1 - \tanh^2 z`, element-wise. Shape: any -> same."""
-    f = np.tanh(z)
-    return 1.0 - f * f
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z = \operatorname{sech}^2 z`, element-wise. Shape: any -> same.
+
+    Computed as :math:`4e^{-2|z|} / (1 + e^{-2|z|})^2` (the sign taken from the real part), which
+    never overflows and keeps full relative accuracy where :math:`1 - \tanh^2 z` cancels.
+    """
+    z = np.asarray(z)
+    e = np.exp(2.0 * np.where(z.real >= 0, -z, z))  # Re(argument) <= 0
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def softmax(a: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import arrays, require_shape
-from ..activations import sigmoid
+from ..activations import sigmoid, sigmoid_prime
 from ..layers import conv2d_backward, conv2d_forward
 
 PARAMS = ("w", "b", "v")
@@ -77,7 +77,7 @@ def backward(params: dict, data: dict) -> dict:
     o, y_hat = fw["o"], fw["y_hat"]
     d_yhat = -2.0 * (d["y"] - y_hat) / d["a"].shape[0]
     d_o = d_yhat[:, None, None] * p["v"]
-    delta = d_o * o * (1.0 - o)
+    delta = d_o * sigmoid_prime(fw["z"])  # = o (1 - o), without the cancellation of 1 - o
     d_a, d_w, d_b = conv2d_backward(delta, cache)
     d_v = np.einsum("b,bij->ij", d_yhat, o)
     return {"y_hat": d_yhat, "o": d_o, "z": delta, "a": d_a, "w": d_w, "b": d_b, "v": d_v}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import arrays, require_shape
-from ..activations import sigmoid
+from ..activations import sigmoid, sigmoid_prime
 from ..layers import affine_backward, affine_forward
 from ..losses import frobenius_sq, frobenius_sq_grad
 
@@ -79,7 +79,7 @@ def backward(params: dict, data: dict) -> dict:
     fw, (c1, c2) = _forward(p, d)
     d_Yp = frobenius_sq_grad(fw["Y_pred"], d["Y"])
     d_hs, d_W2, d_b2 = affine_backward(d_Yp, c2)
-    d_h = d_hs * fw["h_sigmoid"] * (1.0 - fw["h_sigmoid"])
+    d_h = d_hs * sigmoid_prime(fw["h"])  # = h_sigmoid (1 - h_sigmoid), without its cancellation
     d_X, d_W1, d_b1 = affine_backward(d_h, c1)
     return {
         "Y": -d_Yp, "Y_pred": d_Yp, "h_sigmoid": d_hs, "h": d_h, "X": d_X,

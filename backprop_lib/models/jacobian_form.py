@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import arrays, require_shape
-from ..activations import softmax, softmax_vjp, tanh
+from ..activations import softmax, softmax_vjp, tanh, tanh_prime
 from ..layers import affine_backward, affine_forward
 from ..losses import sum_of_squares, sum_of_squares_grad
 
@@ -75,7 +75,7 @@ def backward(params: dict, data: dict) -> dict:
     d_ypre = sum_of_squares_grad(fw["y_pre"], d["y"])
     d_t = softmax_vjp(fw["y_pre"], d_ypre)
     d_y0, d_w1, d_b1 = affine_backward(d_t, cache)
-    d_h = d_y0 * (1.0 - fw["y0"] ** 2)
+    d_h = d_y0 * tanh_prime(fw["h"])  # diag(1 - y0^2) applied as a product, without its cancellation
     return {"y_pre": d_ypre, "t": d_t, "y0": d_y0, "h": d_h, "b0": d_h.sum(axis=0), "w1": d_w1, "b1": d_b1}
 
 

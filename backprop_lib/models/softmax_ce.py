@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import arrays, require_shape
-from ..activations import sigmoid, softmax
+from ..activations import sigmoid, sigmoid_prime, softmax
 from ..layers import affine_backward, affine_forward
 from ..losses import cross_entropy, cross_entropy_grad
 
@@ -82,7 +82,7 @@ def backward(params: dict, data: dict) -> dict:
     fw, (cache1, cache2) = _forward(p, d)
     d_a2 = cross_entropy_grad(fw["a2"], d["t"])
     d_z, d_W2, d_b2 = affine_backward(d_a2, cache2)
-    d_a1 = d_z * fw["z"] * (1.0 - fw["z"])
+    d_a1 = d_z * sigmoid_prime(fw["a1"])  # = z (1 - z), without the cancellation of 1 - z
     d_x, d_W1, d_b1 = affine_backward(d_a1, cache1)
     return {"a2": d_a2, "z": d_z, "a1": d_a1, "x": d_x, "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2}
 

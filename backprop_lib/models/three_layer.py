@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import arrays, require_shape
-from ..activations import sigmoid, tanh
+from ..activations import sigmoid, sigmoid_prime, tanh, tanh_prime
 from ..layers import affine_backward, affine_forward
 
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -80,11 +80,11 @@ def backward(params: dict, data: dict) -> dict:
     p, d = _checked(params, data)
     fw, (c1, c2, c3) = _forward(p, d)
     y_hat = fw["y_hat"]
-    delta3 = (-2.0 * (d["y"] - y_hat) * y_hat * (1.0 - y_hat))[:, None]
+    delta3 = (-2.0 * (d["y"] - y_hat))[:, None] * sigmoid_prime(fw["z3"])  # f3' = y_hat (1 - y_hat)
     d_a2, d_W3, d_b3 = affine_backward(delta3, c3)
-    delta2 = d_a2 * (1.0 - fw["a2"] ** 2)
+    delta2 = d_a2 * tanh_prime(fw["z2"])  # = 1 - a2^2, without its cancellation
     d_a1, d_W2, d_b2 = affine_backward(delta2, c2)
-    delta1 = d_a1 * (1.0 - fw["a1"] ** 2)
+    delta1 = d_a1 * tanh_prime(fw["z1"])
     _, d_W1, d_b1 = affine_backward(delta1, c1)
     return {
         "z3": delta3, "z2": delta2, "z1": delta1, "a2": d_a2, "a1": d_a1,

@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+
+from backprop_lib import gradcheck as gc
+from backprop_lib.models import frobenius, softmax_ce, three_layer
+
+RNG = np.random.default_rng(3)
+
+
+def test_numerical_gradient_of_known_functions():
+    x = RNG.normal(size=(3, 2))
+    np.testing.assert_allclose(gc.numerical_gradient(lambda v: (v**3).sum(), x), 3 * x**2, rtol=1e-8)
+    np.testing.assert_allclose(gc.complex_step_gradient(lambda v: (v**3).sum(), x), 3 * x**2, rtol=1e-15)
+    # a vector function gives its Jacobian, rows indexed by outputs
+    A = RNG.normal(size=(4, 3))
+    v = RNG.normal(size=3)
+    np.testing.assert_allclose(gc.numerical_gradient(lambda u: A @ u, v), A, rtol=1e-8)
+    np.testing.assert_allclose(gc.complex_step_gradient(lambda u: A @ u, v), A, rtol=1e-15)
+
+
+def test_complex_step_reaches_rounding_level():
+    x = np.array([0.7])
+    f = lambda v: (np.exp(v) * np.sin(v)).sum()  # noqa: E731
+    exact = np.exp(0.7) * (np.sin(0.7) + np.cos(0.7))
+    assert gc.relative_error(gc.complex_step_gradient(f, x), np.array([exact])).max() < 1e-15
+    cd = gc.relative_error(gc.numerical_gradient(f, x), np.array([exact])).max()
+    assert 1e-13 < cd < 1e-8  # central differences: limited by truncation and rounding
+
+
+def test_relative_error_definition():
+    a = np.array([1.0, 0.0, -1.0, 1e-3])
+    b = np.array([1.0 + 1e-6, 0.0, 1.0, 2e-3])
+    np.testing.assert_allclose(gc.relative_error(a, b), [1e-6 / (1 + 1e-6), 0.0, 2.0, 0.5], rtol=1e-9)
+    assert gc.relative_error(np.array([0.0]), np.array([1e-30]), tiny=1e-20)[0] == pytest.approx(1e-10)
+    with pytest.raises(ValueError, match=r"\(2,\) and b \(3,\)"):
+        gc.relative_error(np.zeros(2), np.zeros(3))
+
+
+@pytest.mark.parametrize("model", [softmax_ce, three_layer, frobenius])
+def test_report_passes_for_correct_gradients(model):
+    params, data = model.example(RNG, batch=4)
+    report = gc.check_gradients(model.loss, model.grads, params, data)
+    assert report.ok and report.assert_ok() is report
+    assert report.max_cs < 1e-13 and report.max_cd < 1e-7
+    text = str(report)
+    assert all(name in text for name in params) and "pass" in text and "FAIL" not in text
+    assert "<table" in report._repr_html_()
+
+
+def _broken(model, edit):
+    def grads(p, d):
+        g = {k: np.array(v) for k, v in model.grads(p, d).items()}
+        edit(g, p, d)
+        return g
+
+    return grads
+
+
+def _missing_batch_sum(g, p, d):
+    g["b2"] = frobenius.backward(p, d)["Y_pred"][0]  # first row only
+
+
+def _missing_transpose(g, p, d):
+    # three_layer's W2 is square (2, 2): delta2^T a1 has the right shape and the wrong entries
+    g["W2"] = three_layer.backward(p, d)["z2"].T @ three_layer.forward(p, d)["a1"]
+
+
+def _sign_flip(g, p, d):
+    g["W2"] = -g["W2"]
+
+
+def _one_entry(g, p, d):
+    g["b1"][2] *= 1.0 + 1e-7  # wrong in the 7th digit only: central differences pass, the complex step does not
+
+
+@pytest.mark.parametrize(
+    "model, edit, param",
+    [
+        (frobenius, _missing_batch_sum, "b2"),
+        (three_layer, _missing_transpose, "W2"),
+        (frobenius, _sign_flip, "W2"),
+        (frobenius, _one_entry, "b1"),
+    ],
+    ids=["missing batch sum", "missing transpose", "sign flip", "7th digit"],
+)
+def test_report_catches_wrong_gradients(model, edit, param):
+    params, data = model.example(np.random.default_rng(4), batch=6)
+    report = gc.check_gradients(model.loss, _broken(model, edit), params, data)
+    assert not report.ok
+    assert not report.passed(report[param])
+    assert all(report.passed(r) for r in report.rows if r.name != param)
+    with pytest.raises(AssertionError, match=rf"'{param}' at entry"):
+        report.assert_ok()
+    assert "FAIL" in str(report)
+
+
+def test_check_gradients_rejects_wrong_keys_and_shapes():
+    params, data = frobenius.example(RNG, batch=3)
+    with pytest.raises(ValueError, match="differ from params keys"):
+        gc.check_gradients(frobenius.loss, lambda p, d: {"W1": p["W1"]}, params, data)
+    bad = lambda p, d: {**frobenius.grads(p, d), "b1": np.zeros(7)}  # noqa: E731
+    with pytest.raises(ValueError, match=r"grads\['b1'\]: shape \(7,\) differs .* \(5,\)"):
+        gc.check_gradients(frobenius.loss, bad, params, data)
+
+
+def test_check_function_on_a_jacobian():
+    from backprop_lib.activations import softmax, softmax_jacobian
+
+    a = RNG.normal(size=4)
+    gc.check_function(softmax, a, softmax_jacobian(softmax(a)), "a").assert_ok()
+    wrong = softmax_jacobian(softmax(a)).T.copy()
+    wrong[0, 1] += 0.01
+    with pytest.raises(AssertionError, match="'a' at entry"):
+        gc.check_function(softmax, a, wrong, "a").assert_ok()
+    with pytest.raises(ValueError, match=r"shape \(4,\), expected \(4, 4\)"):
+        gc.check_function(softmax, a, np.zeros(4), "a")

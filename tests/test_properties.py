@@ -1,0 +1,90 @@
+"""Property tests: random sizes, batches and magnitudes, where fixed examples hide transposes and sums."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backprop_lib import layers
+from backprop_lib.gradcheck import check_gradients
+from backprop_lib.models import conv_mse, frobenius, jacobian_form, softmax_ce, three_layer
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+batch = st.integers(1, 16)
+width = st.integers(1, 8)
+seed = st.integers(0, 2**32 - 1)
+scale = st.sampled_from([0.1, 1.0, 3.0])
+
+
+def _scaled(params, s):
+    return {k: s * v for k, v in params.items()}
+
+
+def _check(model, params, data):
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        check_gradients(model.loss, model.grads, params, data).assert_ok()
+
+
+@SETTINGS
+@given(seed=seed, b=batch, n=st.integers(2, 6), k=st.integers(1, 6), s=scale)
+def test_conv_mse_any_input_and_kernel(seed, b, n, k, s):
+    k = min(k, n)
+    params, data = conv_mse.example(np.random.default_rng(seed), b, n=n, k=k)
+    _check(conv_mse, _scaled(params, s), data)
+
+
+@SETTINGS
+@given(seed=seed, b=batch, sizes=st.tuples(width, width, st.integers(2, 8)), s=scale, smooth=st.booleans())
+def test_softmax_ce_any_widths(seed, b, sizes, s, smooth):
+    params, data = softmax_ce.example(np.random.default_rng(seed), b, sizes=sizes)
+    if smooth:  # label smoothing: rows are probabilities, not one-hot
+        data["t"] = 0.9 * data["t"] + 0.1 / sizes[2]
+    _check(softmax_ce, _scaled(params, s), data)
+
+
+@SETTINGS
+@given(seed=seed, b=batch, s=scale)
+def test_three_layer_any_batch(seed, b, s):
+    params, data = three_layer.example(np.random.default_rng(seed), b, scale=s)
+    _check(three_layer, params, data)
+
+
+@SETTINGS
+@given(seed=seed, b=batch, d=width, h=width, o=width, s=scale)
+def test_frobenius_any_widths(seed, b, d, h, o, s):
+    params, data = frobenius.example(np.random.default_rng(seed), b, d=d, h=h, o=o)
+    _check(frobenius, _scaled(params, s), data)
+
+
+@SETTINGS
+@given(seed=seed, b=batch, m=width, n=st.integers(2, 8), s=scale)
+def test_jacobian_form_any_widths(seed, b, m, n, s):
+    params, data = jacobian_form.example(np.random.default_rng(seed), b, m=m, n=n)
+    _check(jacobian_form, _scaled(params, s), data)
+
+
+@SETTINGS
+@given(seed=seed, b=batch, n=width, m=width)
+def test_affine_backward_matches_definition(seed, b, n, m):
+    rng = np.random.default_rng(seed)
+    x, W, bias, up = rng.normal(size=(b, n)), rng.normal(size=(n, m)), rng.normal(size=m), rng.normal(size=(b, m))
+    _, cache = layers.affine_forward(x, W, bias)
+    dx, dW, db = layers.affine_backward(up, cache)
+    # entry by entry: dL/dW_ij = sum_b x_bi up_bj, dL/db_j = sum_b up_bj, dL/dx_bi = sum_j up_bj W_ij
+    np.testing.assert_allclose(dW, sum(np.outer(x[i], up[i]) for i in range(b)), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(db, up.sum(axis=0), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dx, np.array([W @ up[i] for i in range(b)]), rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seed, magnitude=st.sampled_from([1e2, 1e3, 1e4]))
+def test_extreme_values_stay_finite(seed, magnitude):
+    """Huge weights saturate every unit: no overflow, division by zero or nan, finite gradients."""
+    rng = np.random.default_rng(seed)
+    for model in (conv_mse, softmax_ce, three_layer, frobenius, jacobian_form):
+        params, data = model.example(rng, batch=3)
+        params = _scaled(params, magnitude)
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            value = model.loss(params, data)
+            g = model.grads(params, data)
+        assert np.isfinite(value)
+        assert all(np.isfinite(v).all() for v in g.values())
