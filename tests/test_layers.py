@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from scipy_free import full_convolution_reference
+from reference_impl import full_convolution_reference
 
 from backprop_lib import layers
 from helpers import assert_derivative
