@@ -12,7 +12,7 @@ from pathlib import Path
 import jupyter_book
 import pytest
 import yaml
-from conftest import ROOT, build_book
+from bookbuild import ROOT, build_book
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from libhash import library_hash  # noqa: E402
