@@ -7,6 +7,7 @@ kernel runs in book/, the same folder Jupyter Book executes it in.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import jupytext
@@ -14,6 +15,10 @@ import nbformat
 import nbval.plugin as nbval_plugin
 
 BOOK = Path(__file__).resolve().parent / "book"
+# the book's own test of "is this a MyST notebook", shared with the extension that offers .ipynb downloads
+_spec = importlib.util.spec_from_file_location("book_notebooks", BOOK / "_ext" / "notebooks.py")
+_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_notebooks)
 
 
 class _NbformatReadingMyst:
@@ -32,16 +37,8 @@ class _NbformatReadingMyst:
 nbval_plugin.nbformat = _NbformatReadingMyst()
 
 
-def is_myst_notebook(path: Path) -> bool:
-    """True for a Markdown file in book/ whose front matter declares a jupytext MyST notebook."""
-    if path.suffix != ".md" or path.parent != BOOK:
-        return False
-    head = path.read_text(encoding="utf-8")[:600]
-    return head.startswith("---") and "format_name: myst" in head
-
-
 def pytest_collect_file(file_path: Path, parent):  # noqa: ANN001, ANN201 - pytest hook
     opt = parent.config.option
-    if (opt.nbval or opt.nbval_lax) and is_myst_notebook(file_path):
+    if (opt.nbval or opt.nbval_lax) and file_path.parent == BOOK and _notebooks.is_myst_notebook(file_path):
         return nbval_plugin.IPyNbFile.from_parent(parent, path=file_path)
     return None

@@ -40,7 +40,8 @@ def build_book(root: Path, out: Path | None = None, toc: Path | None = None) -> 
         cmd += ["--path-output", str(out)]
     if toc is not None:
         cmd += ["--toc", str(toc)]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # no MPLBACKEND=Agg here: the kernel must use its inline backend, or plt.show() draws nothing
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     return subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=1800)
 
 

@@ -41,6 +41,17 @@ def test_every_toc_page_is_built(built_book: Path):
         assert "<h1" in page.read_text(encoding="utf-8")
 
 
+def test_every_declared_figure_is_in_the_html(built_book: Path):
+    """A cell that declares alt text for its image must have produced that image (a figure
+    can vanish silently, e.g. when the kernel runs a non-interactive matplotlib backend)."""
+    for name in toc_files():
+        source = (ROOT / f"{name}.md").read_text(encoding="utf-8")
+        declared = len(re.findall(r"^\s*image:\s*$", source, flags=re.M))
+        html = (built_book / f"{name}.html").read_text(encoding="utf-8")
+        shown = len(re.findall(r"<img\b", html))
+        assert shown >= declared, f"{name}: {declared} figures declared, {shown} images in the page"
+
+
 def test_every_chapter_source_is_in_the_toc():
     listed = set(toc_files())
     for path in (ROOT / "book").glob("*.md"):

@@ -1,0 +1,34 @@
+"""Sphinx extension: keep every page's console clean and its scripts local.
+
+- sphinx-thebe (always loaded by Jupyter Book 1) registers its inline configuration script
+  twice, so every page logs "Identifier 'THEBE_JS_URL' has already been declared", and the
+  script names a CDN. This book has no thebe (launch buttons are off; widgets need a local
+  kernel), so its scripts are dropped from every page.
+- pydata-sphinx-theme starts from ``default_mode`` and logs "Got invalid theme mode" on a
+  first visit when it is empty (as Jupyter Book leaves it); it is set to "light", the mode
+  the figures are drawn for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+
+
+def _is_thebe(script: Any) -> bool:
+    filename = getattr(script, "filename", None) or str(script)
+    body = getattr(script, "attributes", {}).get("body", "")
+    return "thebe" in filename or "THEBE_JS_URL" in body
+
+
+def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    if "script_files" in context:
+        context["script_files"] = [s for s in context["script_files"] if not _is_thebe(s)]
+    if not context.get("default_mode"):
+        context["default_mode"] = "light"
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("html-page-context", _fix_page, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
