@@ -32,6 +32,11 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:randomly tests book
 
+# The whole book as one PDF, printed by Debian's Chromium from the single-page HTML build (no LaTeX).
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml --all -W -n --keep-going
+	$(BIN)/python scripts/make_pdf.py _build/singlehtml _build/pdf/book.pdf
+
 notebooks: $(STAMP)
 	$(BIN)/jupytext --to ipynb book/*.md --quiet
 	@ls book/*.ipynb

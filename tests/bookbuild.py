@@ -33,9 +33,9 @@ def source_hash() -> str:
     return digest.hexdigest()
 
 
-def build_book(root: Path, out: Path | None = None, toc: Path | None = None) -> subprocess.CompletedProcess:
+def build_book(root: Path, out: Path | None = None, toc: Path | None = None, builder: str = "html") -> subprocess.CompletedProcess:
     """Run the book build (warnings as errors, every page re-read) and return the finished process."""
-    cmd = [str(JUPYTER_BOOK), "build", str(root), "--all", "-W", "-n", "--keep-going"]
+    cmd = [str(JUPYTER_BOOK), "build", str(root), "--all", "-W", "-n", "--keep-going", "--builder", builder]
     if out is not None:
         cmd += ["--path-output", str(out)]
     if toc is not None:

@@ -1,0 +1,64 @@
+"""Print the single-page HTML build of the book to a PDF with Debian's Chromium (Playwright).
+
+Usage: python scripts/make_pdf.py [_build/singlehtml] [_build/pdf/book.pdf]
+
+No LaTeX is needed: the page is served on 127.0.0.1, MathJax typesets it (from the build's own
+_static folder; any request to another host is refused), and Chromium prints it with the book's
+table of contents (the single page starts with it) and a PDF outline (bookmarks).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-quic"]
+
+def print_pdf(site: Path, out: Path) -> None:
+    """Print the single page of ``site`` to ``out``."""
+    # Jupyter Book writes the single page under the root document's name (book/intro.html), with
+    # asset paths relative to the site's root; index.html only redirects to it. Serve it from the root.
+    single = site / "book" / "intro.html"
+    if not single.exists():
+        raise SystemExit(f"{single} not found: build the single-page HTML first (make pdf does)")
+    (site / "book.html").write_text(single.read_text(encoding="utf-8"), encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in (None, "127.0.0.1") else r.abort())
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/book.html", wait_until="load")
+            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("MathJax.startup.promise")
+            page.wait_for_load_state("networkidle")
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.removeAttribute('open'))")
+            page.emulate_media(media="print")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.pdf(path=str(out), format="A4", print_background=True, outline=True, tagged=True,
+                     margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    site = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("_build/singlehtml")
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("_build/pdf/book.pdf")
+    print_pdf(site, out)
+    print(f"{out} ({out.stat().st_size // 1024} KiB)")

@@ -1,0 +1,47 @@
+"""`make pdf`'s route: the single-page HTML build printed by Chromium, checked with pypdf."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+from bookbuild import BUILD, ROOT, build_book
+from test_book import toc_files
+
+
+def page_title(name: str) -> str:
+    """The first '# ' heading of a page's source."""
+    text = (ROOT / f"{name}.md").read_text(encoding="utf-8")
+    return re.search(r"^# (.+)$", text, flags=re.M).group(1).strip()
+
+
+@pytest.fixture(scope="module")
+def pdf(built_book: Path) -> Path:  # after the HTML build, so execution comes from its cache
+    result = build_book(ROOT, builder="singlehtml")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    out = BUILD / "pdf" / "book.pdf"
+    out.unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_pdf.py"), str(BUILD / "singlehtml"), str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def test_pdf_has_every_chapter_and_a_plausible_length(pdf: Path):
+    reader = pypdf.PdfReader(pdf)
+    pages = len(reader.pages)
+    names = toc_files()
+    assert 2 * len(names) <= pages <= 60 * len(names), pages
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages))
+    for name in names:
+        title = page_title(name)
+        assert re.sub(r"\s+", " ", title) in text, f"{title!r} ({name}) is not in the PDF"
+    # the math was typeset: MathJax's output, not the TeX source, is in the text
+    assert "\\frac" not in text and "$$" not in text
+    # a table of contents at the front, and bookmarks
+    assert "Contents" in " ".join(p.extract_text() for p in reader.pages[:2])
+    assert len(reader.outline) > 0
