@@ -37,6 +37,10 @@ pdf: $(STAMP)
 	$(BIN)/jupyter-book build . --builder singlehtml --all -W -n --keep-going
 	$(BIN)/python scripts/make_pdf.py _build/singlehtml _build/pdf/book.pdf
 
+# Medians of what readers, authors and CI wait for (see bench/run.py); writes _build/bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 notebooks: $(STAMP)
 	$(BIN)/jupytext --to ipynb book/*.md --quiet
 	@ls book/*.ipynb

@@ -1,0 +1,208 @@
+"""Benchmarks: what a reader, an author and CI wait for, each next to the floor it compares with.
+
+Run with `make bench` (or `python bench/run.py [--repeats N] [--skip-book]`). Prints a table of
+medians over N runs and writes it as JSON to _build/bench/results.json. Nothing here asserts a
+time: speed is measured, not tested.
+
+1. floor: start one Jupyter kernel and import numpy, matplotlib and backprop_lib, times the
+   number of chapters;
+2. nbval over every chapter, serial and with `-n 2 --dist loadscope`, as a ratio to the floor;
+3. a clean book build (with execution), a rebuild with nothing changed, a rebuild after editing
+   the prose of one chapter and one after touching backprop_lib, as ratios to the clean build,
+   with the number of notebooks each one executed; run in a scratch copy of the repository;
+4. each model at batch 4096: `grads` against `loss`, and the numerical gradient against `grads`;
+5. backpropagation against central differences as the softmax network widens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_build" / "bench"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from backprop_lib import models  # noqa: E402
+from backprop_lib.gradcheck import numerical_gradient  # noqa: E402
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def chapters() -> list[Path]:
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("notebooks", ROOT / "book" / "_ext" / "notebooks.py")
+    mod = module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return sorted(p for p in (ROOT / "book").glob("*.md") if mod.is_myst_notebook(p))
+
+
+def kernel_floor(repeats: int) -> float:
+    """Median time to start a kernel, import numpy, matplotlib and backprop_lib, and shut it down."""
+    from jupyter_client.manager import start_new_kernel
+
+    def once() -> None:
+        km, kc = start_new_kernel(kernel_name="python3")
+        try:
+            kc.execute_interactive("import numpy, matplotlib.pyplot, backprop_lib", timeout=120)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+    return median_time(once, repeats)
+
+
+def run(cmd: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def nbval_times(repeats: int) -> dict[str, float]:
+    files = [str(p.relative_to(ROOT)) for p in chapters()]
+    base = [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env"]
+    return {
+        "serial": median_time(lambda: run(base + files), repeats),
+        "n2": median_time(lambda: run(base + ["-n", "2", "--dist", "loadscope"] + files), repeats),
+    }
+
+
+def executed(log: str) -> int:
+    """Number of notebooks a build executed, from myst-nb's log lines."""
+    return len(re.findall(r"Executed notebook in", log))
+
+
+def book_times(repeats: int) -> dict[str, dict[str, float]]:
+    """Clean build, no-change rebuild, prose edit, library touch; each in a scratch copy, median of repeats."""
+    files = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"]).stdout.split()
+    results: dict[str, list[tuple[float, int]]] = {"clean": [], "nothing changed": [], "prose edited": [], "library touched": []}
+    build = [str(BIN / "jupyter-book"), "build", ".", "--all", "-W", "-n", "--keep-going"]
+    chapter = chapters()[0]
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-book-") as tmp:
+            scratch = Path(tmp)
+            for name in files:
+                (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, scratch / name)
+
+            def timed(label: str) -> None:
+                start = time.perf_counter()
+                done = run(build, cwd=scratch)
+                results[label].append((time.perf_counter() - start, executed(done.stdout + done.stderr)))
+
+            timed("clean")
+            timed("nothing changed")
+            page = scratch / "book" / chapter.name
+            page.write_text(page.read_text(encoding="utf-8").replace("\n## ", "\nAn added sentence of prose.\n\n## ", 1), encoding="utf-8")
+            timed("prose edited")
+            lib = scratch / "backprop_lib" / "__init__.py"
+            lib.write_text(lib.read_text(encoding="utf-8") + "\n# touched by the benchmark\n", encoding="utf-8")
+            timed("library touched")
+    return {k: {"seconds": statistics.median(t for t, _ in v), "executed": max(n for _, n in v)} for k, v in results.items()}
+
+
+def model_times(repeats: int, batch: int = 4096) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, model in models.ALL.items():
+        params, data = model.example(np.random.default_rng(0), batch=batch)
+        t_loss = median_time(lambda: model.loss(params, data), repeats * 5)
+        t_grads = median_time(lambda: model.grads(params, data), repeats * 5)
+
+        def numeric() -> None:
+            for key, value in params.items():
+                numerical_gradient(lambda v, key=key: model.loss({**params, key: v}, data), value)
+
+        t_num = median_time(numeric, repeats)
+        n_params = sum(v.size for v in params.values())
+        out[name] = {"loss": t_loss, "grads": t_grads, "numerical": t_num, "params": n_params}
+    return out
+
+
+def scaling(repeats: int, widths: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256), batch: int = 64) -> list[dict[str, float]]:
+    model = models.softmax_ce
+    rows = []
+    for w in widths:
+        params, data = model.example(np.random.default_rng(1), batch=batch, sizes=(5, w, 3))
+        t_loss = median_time(lambda: model.loss(params, data), repeats * 5)
+        t_grads = median_time(lambda: model.grads(params, data), repeats * 5)
+
+        def numeric() -> None:
+            for key, value in params.items():
+                numerical_gradient(lambda v, key=key: model.loss({**params, key: v}, data), value)
+
+        rows.append({"width": w, "params": sum(v.size for v in params.values()), "loss": t_loss,
+                     "grads": t_grads, "numerical": median_time(numeric, max(1, repeats // 3))})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-book", action="store_true", help="skip the kernel, nbval and book-build measurements")
+    args = parser.parse_args()
+    results: dict[str, object] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+        "repeats": args.repeats,
+    }
+    lines = []
+    if not args.skip_book:
+        n = len(chapters())
+        floor = kernel_floor(args.repeats)
+        nb = nbval_times(args.repeats)
+        results["kernel_floor"] = {"one_kernel": floor, "chapters": n, "floor": floor * n}
+        results["nbval"] = nb
+        lines += [
+            f"floor: 1 kernel + imports = {floor:.2f} s, x {n} notebooks = {floor * n:.2f} s",
+            f"nbval serial            {nb['serial']:7.2f} s   {nb['serial'] / (floor * n):5.2f} x floor",
+            f"nbval -n 2 loadscope    {nb['n2']:7.2f} s   {nb['n2'] / (floor * n):5.2f} x floor",
+        ]
+        books = book_times(args.repeats)
+        results["book"] = books
+        clean = books["clean"]["seconds"]
+        for label, row in books.items():
+            lines.append(f"book build, {label:<16} {row['seconds']:7.2f} s   {row['seconds'] / clean:6.1%} of clean   "
+                         f"{row['executed']} notebook(s) executed")
+    mt = model_times(args.repeats)
+    results["models_batch_4096"] = mt
+    lines.append(f"{'model (batch 4096)':<16} {'params':>6} {'loss ms':>9} {'grads ms':>9} {'grads/loss':>10} {'numerical/grads':>15}")
+    for name, row in mt.items():
+        lines.append(f"{name:<16} {row['params']:>6} {row['loss'] * 1e3:9.3f} {row['grads'] * 1e3:9.3f} "
+                     f"{row['grads'] / row['loss']:10.2f} {row['numerical'] / row['grads']:15.0f}")
+    sc = scaling(args.repeats)
+    results["scaling_softmax_ce"] = sc
+    lines.append(f"{'width':>5} {'params':>6} {'grads/loss':>10} {'numerical/loss':>14}")
+    for row in sc:
+        lines.append(f"{row['width']:>5} {row['params']:>6} {row['grads'] / row['loss']:10.2f} {row['numerical'] / row['loss']:14.0f}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print("\n".join(lines))
+    print(f"\n(written to {OUT / 'results.json'})")
+
+
+if __name__ == "__main__":
+    main()
