@@ -68,6 +68,21 @@ def test_draw_softmax_view_shows_the_jacobian_and_the_gradient() -> None:
         plt.close(fig)
 
 
+def test_one_based_ticks_relabels_heatmaps_only() -> None:
+    fig, (a, b) = plt.subplots(1, 2)
+    try:
+        a.imshow(np.zeros((3, 4)))
+        b.plot([0, 1], [0, 1])
+        before = [t.get_text() for t in b.get_xticklabels()]
+        ex.one_based_ticks(fig)
+        assert [t.get_text() for t in a.get_xticklabels()] == ["1", "2", "3", "4"]
+        assert [t.get_text() for t in a.get_yticklabels()] == ["1", "2", "3"]
+        assert list(a.get_xticks()) == [0, 1, 2, 3]
+        assert [t.get_text() for t in b.get_xticklabels()] == before
+    finally:
+        plt.close(fig)
+
+
 def _case(rng: np.random.Generator, batch: int, n: int) -> tuple[np.ndarray, ...]:
     t, h = rng.normal(size=(batch, n)), rng.normal(size=(batch, n))
     return t, h, rng.normal(size=(batch, n)), rng.normal(size=(batch, n))
