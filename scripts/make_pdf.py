@@ -22,8 +22,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]
 
-def print_pdf(site: Path, out: Path) -> None:
-    """Print the single page of ``site`` to ``out``."""
+def print_pdf(site: Path, out: Path) -> int:
+    """Print the single page of ``site`` to ``out``; return the number of formulas MathJax typeset."""
     # Jupyter Book writes the single page under the root document's name (book/intro.html), with
     # asset paths relative to the site's root; index.html only redirects to it. Serve it from the root.
     single = site / "book" / "intro.html"
@@ -46,7 +46,11 @@ def print_pdf(site: Path, out: Path) -> None:
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/book.html", wait_until="load")
             page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("MathJax.startup.promise")
-            page.wait_for_load_state("networkidle")
+            page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            formulas = page.locator("mjx-container").count()
+            if formulas == 0:
+                raise SystemExit("MathJax typeset no formula: the PDF would show raw TeX")
             page.evaluate("document.querySelectorAll('details').forEach(d => d.removeAttribute('open'))")
             page.emulate_media(media="print")
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -55,10 +59,11 @@ def print_pdf(site: Path, out: Path) -> None:
             browser.close()
     finally:
         server.shutdown()
+    return formulas
 
 
 if __name__ == "__main__":
     site = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("_build/singlehtml")
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("_build/pdf/book.pdf")
-    print_pdf(site, out)
-    print(f"{out} ({out.stat().st_size // 1024} KiB)")
+    formulas = print_pdf(site, out)
+    print(f"{out} ({out.stat().st_size // 1024} KiB, {formulas} typeset formulas)")

@@ -52,7 +52,9 @@ def open_page(page, url: str) -> dict[str, list[str]]:
     if page.locator("script[src*='mathjax']").count():  # pages without math load no MathJax
         page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("MathJax.startup.promise")
-    page.wait_for_load_state("networkidle")
+    # every image decoded and every font loaded ("networkidle" can wait forever on a busy machine)
+    page.wait_for_function("document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)")
+    page.evaluate("document.fonts.ready.then(() => true)")
     return problems
 
 
