@@ -275,3 +275,73 @@ def check_function(
         raise ValueError(f"{name}: analytic derivative has shape {analytic.shape}, expected {expected}")
     scale = float(np.max(np.abs(fx), initial=0.0))
     return GradCheckReport([_compare(name, f, x, analytic, scale, h_cd, h_cs)], tol_cd, tol_cs, scale)
+
+
+# Checking your own derivation -----------------------------------------------------------------
+
+
+@dataclass
+class DerivationReport(GradCheckReport):
+    """:func:`check_derivation`'s report: :class:`GradCheckReport` judged entry by entry.
+
+    ``report[name].cs_error`` and ``.cd_error`` are the relative errors of every entry against
+    the complex step and central differences; :meth:`entry_ok` says which entries pass both.
+    """
+
+    def entry_ok(self, name: str) -> np.ndarray:
+        """Booleans of the parameter's shape: True where the entry agrees with both numerical derivatives."""
+        row = self[name]
+        return (row.cd_error <= self.tol_cd) & (row.cs_error <= self.tol_cs)
+
+    def wrong_entries(self, name: str) -> list[tuple[int, ...]]:
+        """The indices of the entries of ``name`` that disagree, in row-major order."""
+        return [tuple(int(i) for i in idx) for idx in np.argwhere(~self.entry_ok(name))]
+
+    def table(self) -> list[tuple[str, str, str, str, str]]:
+        """As :meth:`GradCheckReport.table`, the last column counting the wrong entries."""
+        rows = []
+        for row, (name, shape, cd, cs, _) in zip(self.rows, super().table()):
+            bad = int((~self.entry_ok(row.name)).sum())
+            rows.append((name, shape, cd, cs, f"FAIL: {bad} of {row.analytic.size} entries" if bad else "pass"))
+        return rows
+
+
+def check_derivation(
+    loss: LossFn,
+    my_grad: Callable[[Params, Any], Any] | Mapping[str, np.ndarray],
+    params: Params,
+    data: Any,
+    name: str | None = None,
+    **tolerances: float,
+) -> DerivationReport:
+    """Check a gradient you derived by hand, entry by entry, against the complex step and central differences.
+
+    Parameters
+    ----------
+    loss : ``loss(params, data) -> scalar``, as for :func:`check_gradients`.
+    my_grad : your formula, ``my_grad(params, data) -> dict`` with the keys of the parameters you
+        derived (any subset of ``params``), or, with ``name`` given, ``-> array``: the gradient of
+        ``params[name]`` alone. A dict (or an array) instead of a function is taken as it is.
+    tolerances : ``h_cd``, ``h_cs``, ``tol_cd``, ``tol_cs`` as for :func:`check_gradients`.
+
+    Returns a :class:`DerivationReport` with a row for each parameter you derived. A gradient
+    of the wrong shape raises ValueError before any number is compared; one with an extra
+    leading axis of the batch's length is named as what it usually is, a missing sum over the batch.
+    """
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    mine = my_grad(params, data) if callable(my_grad) else my_grad
+    mine = {name: mine} if name is not None else dict(mine)
+    unknown = sorted(set(mine) - set(params))
+    if unknown:
+        raise ValueError(f"check_derivation: {unknown} are not parameters; the parameters are {sorted(params)}")
+    for key, g in mine.items():
+        got, want = np.shape(g), params[key].shape
+        if got != want:
+            hint = ("; one row per example: is the sum over the batch missing?"
+                    if len(got) == len(want) + 1 and got[1:] == want else "")
+            raise ValueError(f"check_derivation: your gradient of {key!r} has shape {got}, "
+                             f"but {key!r} has shape {want}{hint}")
+    fixed = {k: v for k, v in params.items() if k not in mine}
+    report = check_gradients(lambda p, d: loss({**fixed, **p}, d), {k: np.asarray(g) for k, g in mine.items()},
+                             {k: params[k] for k in mine}, data, **tolerances)
+    return DerivationReport(report.rows, report.tol_cd, report.tol_cs, report.loss_value)
