@@ -28,13 +28,13 @@ def require_shape(name: str, arr: np.ndarray, expected: Shape) -> None:
 
     The message names the array, the shape it should have and the shape it has.
     """
-    want = tuple(expected)
     got = arr.shape
-    shown = "(" + ", ".join("any" if d is None else str(d) for d in want) + ("," if len(want) == 1 else "") + ")"
-    if len(got) != len(want):
-        raise ValueError(f"{name}: expected a {len(want)}-D array of shape {shown}, got shape {got}")
-    if any(w is not None and w != g for w, g in zip(want, got)):
-        raise ValueError(f"{name}: expected shape {shown}, got shape {got}")
+    if len(got) == len(expected) and all(w is None or w == g for w, g in zip(expected, got)):
+        return
+    shown = "(" + ", ".join("any" if d is None else str(d) for d in expected) + ("," if len(expected) == 1 else "") + ")"
+    if len(got) != len(expected):
+        raise ValueError(f"{name}: expected a {len(expected)}-D array of shape {shown}, got shape {got}")
+    raise ValueError(f"{name}: expected shape {shown}, got shape {got}")
 
 
 def require_keys(what: str, mapping: Mapping[str, object], expected: Iterable[str]) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validate import arrays, require_shape
 from ..activations import sigmoid, sigmoid_prime
-from ..layers import conv2d_backward, conv2d_forward
+from ..layers import conv2d_backward, conv2d_backward_params, conv2d_forward
 
 PARAMS = ("w", "b", "v")
 DATA = ("a", "y")
@@ -62,7 +62,7 @@ def loss(params: dict, data: dict) -> float | complex:
     return forward(params, data)["loss"][()]
 
 
-def backward(params: dict, data: dict) -> dict:
+def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     r"""Hand-derived gradients, the seed's chain summed over the four (in general m x m) paths.
 
     - ``y_hat``: :math:`\partial L/\partial \hat y_b = -\frac{2}{B}(y_b - \hat y_b)`, (B,)
@@ -70,7 +70,7 @@ def backward(params: dict, data: dict) -> dict:
     - ``z`` (the delta map): :math:`\delta_{bij} = \partial L/\partial o_{bij}\, o_{bij}(1 - o_{bij})`, (B, m, m)
     - ``w``: cross-correlation of a with δ, summed over the batch, (kh, kw)
     - ``b``: :math:`\sum_{bij} \delta_{bij}`, (); ``v``: :math:`\sum_b \partial L/\partial\hat y_b\, o_b`, (m, m)
-    - ``a``: full convolution of δ with w, (B, H, W)
+    - ``a``: full convolution of δ with w, (B, H, W); left out when ``inputs`` is False
     """
     p, d = _checked(params, data)
     fw, cache = _forward(p, d)
@@ -78,12 +78,16 @@ def backward(params: dict, data: dict) -> dict:
     d_yhat = -2.0 * (d["y"] - y_hat) / d["a"].shape[0]
     d_o = d_yhat[:, None, None] * p["v"]
     delta = d_o * sigmoid_prime(fw["z"])  # = o (1 - o), without the cancellation of 1 - o
-    d_a, d_w, d_b = conv2d_backward(delta, cache)
     d_v = np.einsum("b,bij->ij", d_yhat, o)
-    return {"y_hat": d_yhat, "o": d_o, "z": delta, "a": d_a, "w": d_w, "b": d_b, "v": d_v}
+    out = {"y_hat": d_yhat, "o": d_o, "z": delta, "v": d_v}
+    if inputs:
+        out["a"], out["w"], out["b"] = conv2d_backward(delta, cache)
+    else:
+        out["w"], out["b"] = conv2d_backward_params(delta, cache)
+    return out
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``w`` (kh, kw), ``b`` () and ``v`` (m, m)."""
-    g = backward(params, data)
+    g = backward(params, data, inputs=False)
     return {k: g[k] for k in PARAMS}

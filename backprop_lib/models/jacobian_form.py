@@ -76,7 +76,7 @@ def backward(params: dict, data: dict) -> dict:
     d_t = softmax_vjp(fw["y_pre"], d_ypre)
     d_y0, d_w1, d_b1 = affine_backward(d_t, cache)
     d_h = d_y0 * tanh_prime(fw["h"])  # diag(1 - y0^2) applied as a product, without its cancellation
-    return {"y_pre": d_ypre, "t": d_t, "y0": d_y0, "h": d_h, "b0": d_h.sum(axis=0), "w1": d_w1, "b1": d_b1}
+    return {"y_pre": d_ypre, "t": d_t, "y0": d_y0, "h": d_h, "b0": np.ones(d_h.shape[0]) @ d_h, "w1": d_w1, "b1": d_b1}
 
 
 def grads(params: dict, data: dict) -> dict:
