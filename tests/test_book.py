@@ -130,8 +130,9 @@ def book_with_failing_chapter(tmp_path_factory) -> Path:
     for name in ("_config.yml", "conftest.py"):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book" / "_ext", root / "book" / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("intro.md", "references.bib", "bibliography.md", "appendix_checks.md"):
+    for name in ("references.bib", "bibliography.md", "appendix_checks.md"):
         shutil.copy(ROOT / "book" / name, root / "book" / name)
+    (root / "book" / "intro.md").write_text("# A book with one failing chapter\n")
     (root / "book" / "throwaway.md").write_text(FAILING_CHAPTER)
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nparts:\n  - caption: Test\n    chapters:\n"
@@ -144,6 +145,18 @@ def test_a_raising_cell_fails_the_build(book_with_failing_chapter: Path):
     result = build_book(book_with_failing_chapter)
     assert result.returncode != 0
     assert "this claim is false" in result.stdout + result.stderr
+
+
+def test_the_same_book_without_the_raising_cell_builds(book_with_failing_chapter: Path, tmp_path: Path):
+    """The failure above is the cell's: with the claim made true, the same copy builds."""
+    page = book_with_failing_chapter / "book" / "throwaway.md"
+    original = page.read_text()
+    page.write_text(original.replace("1 + 1 == 3", "1 + 1 == 2"))
+    try:
+        result = build_book(book_with_failing_chapter, out=tmp_path)
+    finally:
+        page.write_text(original)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_a_raising_cell_fails_nbval(book_with_failing_chapter: Path):

@@ -8,7 +8,8 @@ from backprop_lib import layers
 from backprop_lib.gradcheck import check_gradients
 from backprop_lib.models import conv_mse, frobenius, jacobian_form, softmax_ce, three_layer
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time (a failure is reproducible, never a flake)
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 batch = st.integers(1, 16)
 width = st.integers(1, 8)
 seed = st.integers(0, 2**32 - 1)
@@ -19,9 +20,15 @@ def _scaled(params, s):
     return {k: s * v for k, v in params.items()}
 
 
-def _check(model, params, data):
+# Weights scaled by 3 saturate units, and then a gradient entry can be a small difference of much
+# larger terms, which the hand-derived formula's rounding cannot resolve to 1e-11. Measured: 1.5e-8
+# (jacobian_form, seed 595, b=1, m=5, n=2: the softmax gives one class all but 1e-8 of the
+# probability, and g - g.s cancels in its vector-Jacobian product) and 1.7e-11 (seed 147). So the
+# complex step is held to 1e-9 at scales up to 1 and to 1e-6 (the central differences' tolerance)
+# at scale 3; a wrong formula fails both (1e-4 or worse, see test_gradcheck).
+def _check(model, params, data, s=1.0):
     with np.errstate(over="raise", divide="raise", invalid="raise"):
-        check_gradients(model.loss, model.grads, params, data).assert_ok()
+        check_gradients(model.loss, model.grads, params, data, tol_cs=1e-9 if s <= 1 else 1e-6).assert_ok()
 
 
 @SETTINGS
@@ -29,7 +36,7 @@ def _check(model, params, data):
 def test_conv_mse_any_input_and_kernel(seed, b, n, k, s):
     k = min(k, n)
     params, data = conv_mse.example(np.random.default_rng(seed), b, n=n, k=k)
-    _check(conv_mse, _scaled(params, s), data)
+    _check(conv_mse, _scaled(params, s), data, s)
 
 
 @SETTINGS
@@ -38,28 +45,28 @@ def test_softmax_ce_any_widths(seed, b, sizes, s, smooth):
     params, data = softmax_ce.example(np.random.default_rng(seed), b, sizes=sizes)
     if smooth:  # label smoothing: rows are probabilities, not one-hot
         data["t"] = 0.9 * data["t"] + 0.1 / sizes[2]
-    _check(softmax_ce, _scaled(params, s), data)
+    _check(softmax_ce, _scaled(params, s), data, s)
 
 
 @SETTINGS
 @given(seed=seed, b=batch, s=scale)
 def test_three_layer_any_batch(seed, b, s):
     params, data = three_layer.example(np.random.default_rng(seed), b, scale=s)
-    _check(three_layer, params, data)
+    _check(three_layer, params, data, s)
 
 
 @SETTINGS
 @given(seed=seed, b=batch, d=width, h=width, o=width, s=scale)
 def test_frobenius_any_widths(seed, b, d, h, o, s):
     params, data = frobenius.example(np.random.default_rng(seed), b, d=d, h=h, o=o)
-    _check(frobenius, _scaled(params, s), data)
+    _check(frobenius, _scaled(params, s), data, s)
 
 
 @SETTINGS
 @given(seed=seed, b=batch, m=width, n=st.integers(2, 8), s=scale)
 def test_jacobian_form_any_widths(seed, b, m, n, s):
     params, data = jacobian_form.example(np.random.default_rng(seed), b, m=m, n=n)
-    _check(jacobian_form, _scaled(params, s), data)
+    _check(jacobian_form, _scaled(params, s), data, s)
 
 
 @SETTINGS
@@ -75,7 +82,7 @@ def test_affine_backward_matches_definition(seed, b, n, m):
     np.testing.assert_allclose(dx, np.array([W @ up[i] for i in range(b)]), rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(seed=seed, magnitude=st.sampled_from([1e2, 1e3, 1e4]))
 def test_extreme_values_stay_finite(seed, magnitude):
     """Huge weights saturate every unit: no overflow, division by zero or nan, finite gradients."""
