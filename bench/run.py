@@ -41,12 +41,14 @@ from backprop_lib import models  # noqa: E402
 from backprop_lib.gradcheck import numerical_gradient  # noqa: E402
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
+def median_time(fn: Callable[[], object], repeats: int, number: int = 1) -> float:
+    """Median over ``repeats`` samples of the mean time of ``number`` consecutive calls of fn."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
     return statistics.median(times)
 
 
@@ -141,8 +143,12 @@ def model_times(repeats: int, batch: int = 4096) -> dict[str, dict[str, float]]:
     out = {}
     for name, model in models.ALL.items():
         params, data = model.example(np.random.default_rng(0), batch=batch)
-        t_loss = median_time(lambda: model.loss(params, data), repeats * 5)
-        t_grads = median_time(lambda: model.grads(params, data), repeats * 5)
+        # loss and grads alternate, sample by sample, so that a slow spell of the machine hits both
+        t_loss, t_grads = [], []
+        for _ in range(repeats * 5):
+            t_loss.append(median_time(lambda: model.loss(params, data), 1, number=20))
+            t_grads.append(median_time(lambda: model.grads(params, data), 1, number=20))
+        t_loss, t_grads = statistics.median(t_loss), statistics.median(t_grads)
 
         def numeric() -> None:
             for key, value in params.items():
@@ -159,8 +165,8 @@ def scaling(repeats: int, widths: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
     rows = []
     for w in widths:
         params, data = model.example(np.random.default_rng(1), batch=batch, sizes=(5, w, 3))
-        t_loss = median_time(lambda: model.loss(params, data), repeats * 5)
-        t_grads = median_time(lambda: model.grads(params, data), repeats * 5)
+        t_loss = median_time(lambda: model.loss(params, data), repeats * 5, number=10)
+        t_grads = median_time(lambda: model.grads(params, data), repeats * 5, number=10)
 
         def numeric() -> None:
             for key, value in params.items():

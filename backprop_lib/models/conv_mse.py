@@ -19,6 +19,7 @@ import numpy as np
 from .._validate import arrays, require_shape
 from ..activations import sigmoid, sigmoid_prime
 from ..layers import conv2d_backward, conv2d_backward_params, conv2d_forward
+from ..losses import mse, mse_grad
 
 PARAMS = ("w", "b", "v")
 DATA = ("a", "y")
@@ -48,8 +49,7 @@ def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
     z, cache = conv2d_forward(d["a"], p["w"], p["b"])
     o = sigmoid(z)
     y_hat = np.einsum("bij,ij->b", o, p["v"])
-    r = d["y"] - y_hat
-    return {"z": z, "o": o, "y_hat": y_hat, "loss": (r * r).mean()}, cache
+    return {"z": z, "o": o, "y_hat": y_hat, "loss": mse(y_hat, d["y"])}, cache
 
 
 def forward(params: dict, data: dict) -> dict:
@@ -75,7 +75,7 @@ def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     p, d = _checked(params, data)
     fw, cache = _forward(p, d)
     o, y_hat = fw["o"], fw["y_hat"]
-    d_yhat = -2.0 * (d["y"] - y_hat) / d["a"].shape[0]
+    d_yhat = mse_grad(y_hat, d["y"])  # -2 (y - y_hat) / B
     d_o = d_yhat[:, None, None] * p["v"]
     delta = d_o * sigmoid_prime(fw["z"])  # = o (1 - o), without the cancellation of 1 - o
     d_v = np.einsum("b,bij->ij", d_yhat, o)

@@ -19,6 +19,7 @@ import numpy as np
 from .._validate import arrays, require_shape
 from ..activations import sigmoid, sigmoid_prime, tanh, tanh_prime
 from ..layers import affine_backward, affine_forward
+from ..losses import sum_of_squares, sum_of_squares_grad
 
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 DATA = ("x", "y")
@@ -52,8 +53,7 @@ def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
     a2 = tanh(z2)
     z3, c3 = affine_forward(a2, p["W3"], p["b3"])
     y_hat = sigmoid(z3)[:, 0]
-    r = d["y"] - y_hat
-    values = {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "z3": z3, "y_hat": y_hat, "loss": (r * r).sum()}
+    values = {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "z3": z3, "y_hat": y_hat, "loss": sum_of_squares(y_hat, d["y"])}
     return values, (c1, c2, c3)
 
 
@@ -80,7 +80,8 @@ def backward(params: dict, data: dict) -> dict:
     p, d = _checked(params, data)
     fw, (c1, c2, c3) = _forward(p, d)
     y_hat = fw["y_hat"]
-    delta3 = (-2.0 * (d["y"] - y_hat))[:, None] * sigmoid_prime(fw["z3"])  # f3' = y_hat (1 - y_hat)
+    # -2 (y - y_hat) f3'(z3), with f3' = y_hat (1 - y_hat) computed without cancellation
+    delta3 = sum_of_squares_grad(y_hat, d["y"])[:, None] * sigmoid_prime(fw["z3"])
     d_a2, d_W3, d_b3 = affine_backward(delta3, c3)
     delta2 = d_a2 * tanh_prime(fw["z2"])  # = 1 - a2^2, without its cancellation
     d_a1, d_W2, d_b2 = affine_backward(delta2, c2)
