@@ -18,9 +18,11 @@ layers       affine and valid 2-D cross-correlation, forward and backward
 gradcheck    central differences, complex step, relative error, check_gradients
 models       one module per homework: ``example``, ``loss``, ``grads``
 
-Plotting (``backprop_lib.plotting``) and the widgets' update logic
-(``backprop_lib.explore``) are imported only on request, so importing this
-package pulls in NumPy and nothing else.
+Also, imported only on request: ``plotting`` (matplotlib figures shared by the
+chapters), ``explore`` (the widgets' update logic, one module per chapter),
+``autodiff`` (the reverse-mode engine of chapter 6), ``train`` (gradient descent)
+and ``timing`` (medians of wall-clock times). Importing this package pulls in
+NumPy and nothing else.
 """
 
 from . import activations, gradcheck, layers, losses, models

@@ -39,17 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from backprop_lib import models  # noqa: E402
 from backprop_lib.gradcheck import numerical_gradient  # noqa: E402
-
-
-def median_time(fn: Callable[[], object], repeats: int, number: int = 1) -> float:
-    """Median over ``repeats`` samples of the mean time of ``number`` consecutive calls of fn."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
+from backprop_lib.timing import median_time, paired_times  # noqa: E402
 
 
 def chapters() -> list[Path]:
@@ -73,7 +63,7 @@ def kernel_floor(repeats: int) -> float:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
 
-    return median_time(once, repeats)
+    return median_time(once, repeats, number=1)
 
 
 def run(cmd: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -89,8 +79,8 @@ def nbval_times(repeats: int) -> dict[str, float]:
     # as `make test` runs them: MPLBACKEND=Agg, figures are not rendered under nbval
     base = ["env", "MPLBACKEND=Agg", str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env"]
     return {
-        "serial": median_time(lambda: run(base + files), repeats),
-        "n2": median_time(lambda: run(base + ["-n", "2", "--dist", "loadscope"] + files), repeats),
+        "serial": median_time(lambda: run(base + files), repeats, number=1),
+        "n2": median_time(lambda: run(base + ["-n", "2", "--dist", "loadscope"] + files), repeats, number=1),
     }
 
 
@@ -144,17 +134,14 @@ def model_times(repeats: int, batch: int = 4096) -> dict[str, dict[str, float]]:
     for name, model in models.ALL.items():
         params, data = model.example(np.random.default_rng(0), batch=batch)
         # loss and grads alternate, sample by sample, so that a slow spell of the machine hits both
-        t_loss, t_grads = [], []
-        for _ in range(repeats * 5):
-            t_loss.append(median_time(lambda: model.loss(params, data), 1, number=20))
-            t_grads.append(median_time(lambda: model.grads(params, data), 1, number=20))
-        t_loss, t_grads = statistics.median(t_loss), statistics.median(t_grads)
+        t_loss, t_grads = paired_times(lambda: model.loss(params, data), lambda: model.grads(params, data),
+                                       repeats=repeats * 5, number=20)
 
         def numeric() -> None:
             for key, value in params.items():
                 numerical_gradient(lambda v, key=key: model.loss({**params, key: v}, data), value)
 
-        t_num = median_time(numeric, repeats)
+        t_num = median_time(numeric, repeats, number=1)
         n_params = sum(v.size for v in params.values())
         out[name] = {"loss": t_loss, "grads": t_grads, "numerical": t_num, "params": n_params}
     return out
@@ -173,7 +160,7 @@ def scaling(repeats: int, widths: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
                 numerical_gradient(lambda v, key=key: model.loss({**params, key: v}, data), value)
 
         rows.append({"width": w, "params": sum(v.size for v in params.values()), "loss": t_loss,
-                     "grads": t_grads, "numerical": median_time(numeric, max(1, repeats // 3))})
+                     "grads": t_grads, "numerical": median_time(numeric, max(1, repeats // 3), number=1)})
     return rows
 
 

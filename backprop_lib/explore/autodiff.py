@@ -14,7 +14,6 @@ matplotlib is imported inside the plotting functions only.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -28,6 +27,7 @@ from ..gradcheck import (
     CS_TOL, DerivationReport, GradCheckReport, check_derivation, check_function, check_gradients, relative_error,
 )
 from ..models import ALL, conv_mse, frobenius, jacobian_form, softmax_ce, three_layer
+from ..timing import paired_times
 
 Grads = dict[str, np.ndarray]
 
@@ -378,24 +378,7 @@ def draw_recorded_graph(root: ad.Tensor, highlight_to: ad.Tensor | None = None, 
                       title=title, figsize=(1.2 * (max(xs) - min(xs) + 2), 6.0))
 
 
-# Timing -------------------------------------------------------------------------------------
-
-
-def paired_times(f: Callable[[], Any], g: Callable[[], Any], repeats: int = 9, number: int = 3) -> tuple[float, float]:
-    """Median seconds per call of f and of g, timed in alternation so that a busy machine slows both alike.
-
-    Each of ``repeats`` rounds times ``number`` calls of f, then ``number`` calls of g; one
-    warm-up call of each comes first. Returns (median for f, median for g).
-    """
-    f(), g()
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
-        for fn, out in ((f, samples[0]), (g, samples[1])):
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            out.append((time.perf_counter() - start) / number)
-    return float(np.median(samples[0])), float(np.median(samples[1]))
+# Timing: paired_times (the engine against the hand-derived grads) is backprop_lib.timing's.
 
 
 def graph_size(root: ad.Tensor) -> tuple[int, int]:

@@ -18,7 +18,6 @@ Matplotlib is imported inside the drawing functions only.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..activations import softmax, softmax_jacobian, softmax_vjp, tanh_jacobian
 from ..losses import sum_of_squares
+from ..timing import median_time
 
 Route = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -128,21 +128,6 @@ def _inputs(rng: np.random.Generator, batch: int, n: int) -> tuple[np.ndarray, .
             np.tanh(rng.normal(size=(batch, n))), rng.normal(size=(batch, n)))
 
 
-def _median_time(fn: Callable[[], Any], repeats: int, target: float) -> float:
-    """Median over ``repeats`` of the time per call, each repeat looping long enough to last about ``target`` s."""
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    number = int(min(1000, max(1, np.ceil(target / once))))
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return float(np.median(samples))
-
-
 def time_routes(
     widths: Mapping[str, Sequence[int]],
     *,
@@ -172,7 +157,7 @@ def time_routes(
             got = routes[name](*args)
             if not all(np.allclose(a, b, rtol=1e-12, atol=1e-14) for a, b in zip(got, reference)):
                 raise ValueError(f"time_routes: route {name!r} disagrees with the VJP route at n = {n}")
-            seconds.append(_median_time(lambda: routes[name](*args), repeats, target))
+            seconds.append(median_time(lambda: routes[name](*args), repeats, target=target))
         out[name] = {"n": np.asarray(ns, dtype=int), "seconds": np.asarray(seconds)}
     return out
 
