@@ -9,18 +9,39 @@ table of contents (the single page starts with it) and a PDF outline (bookmarks)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
 
+# Debian's Chromium, and the flags it needs on a closed network as root (the browser tests use them too)
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 at a free port while the block runs; yields the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
 
 def print_pdf(site: Path, out: Path) -> int:
     """Print the single page of ``site`` to ``out``; return the number of formulas MathJax typeset."""
@@ -31,34 +52,24 @@ def print_pdf(site: Path, out: Path) -> int:
         raise SystemExit(f"{single} not found: build the single-page HTML first (make pdf does)")
     (site / "book.html").write_text(single.read_text(encoding="utf-8"), encoding="utf-8")
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            page = browser.new_page()
-            page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in (None, "127.0.0.1") else r.abort())
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/book.html", wait_until="load")
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-            page.evaluate("MathJax.startup.promise")
-            page.wait_for_function("Array.from(document.images).every(i => i.complete)")
-            page.evaluate("document.fonts.ready.then(() => true)")
-            formulas = page.locator("mjx-container").count()
-            if formulas == 0:
-                raise SystemExit("MathJax typeset no formula: the PDF would show raw TeX")
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.removeAttribute('open'))")
-            page.emulate_media(media="print")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(path=str(out), format="A4", print_background=True, outline=True, tagged=True,
-                     margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
-            browser.close()
-    finally:
-        server.shutdown()
+    with serve(site) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page()
+        page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in (None, "127.0.0.1") else r.abort())
+        page.goto(f"{base}/book.html", wait_until="load")
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        page.evaluate("document.fonts.ready.then(() => true)")
+        formulas = page.locator("mjx-container").count()
+        if formulas == 0:
+            raise SystemExit("MathJax typeset no formula: the PDF would show raw TeX")
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.removeAttribute('open'))")
+        page.emulate_media(media="print")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.pdf(path=str(out), format="A4", print_background=True, outline=True, tagged=True,
+                 margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+        browser.close()
     return formulas
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from bookbuild import BUILD, HTML, ROOT, STAMP, build_book, source_hash
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_pdf  # noqa: E402  (the Chromium settings and the local server are the PDF printer's)
 
 
 @pytest.fixture(scope="session")
@@ -26,45 +30,16 @@ def built_book() -> Path:
     return HTML
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """pytest-playwright launches Debian's Chromium, never a browser it downloads itself."""
-    if not CHROMIUM.exists():
+    """pytest-playwright launches Debian's Chromium (as `make pdf` does), never a browser it downloads."""
+    if not Path(make_pdf.CHROMIUM).exists():
         pytest.fail("Debian's chromium is required for the browser tests: apt-get install chromium")
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "headless": True,
-        "args": [
-            "--no-sandbox",  # CI runs as root
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            "--disable-quic",
-        ],
-    }
+    return {**browser_type_launch_args, "executable_path": make_pdf.CHROMIUM, "headless": True, "args": make_pdf.ARGS}
 
 
 @pytest.fixture(scope="session")
 def book_server(built_book: Path):
     """Serve _build/html on 127.0.0.1 (a free port) for the duration of the session; yields its base URL."""
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(built_book))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with make_pdf.serve(built_book) as base:
+        yield base
