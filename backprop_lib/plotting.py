@@ -12,6 +12,57 @@ from typing import Any
 
 import numpy as np
 
+# The HTML book's text column at 1280 px (book/_static/book.css), in CSS pixels: a figure wider
+# than this is shown scaled down to it. tests/test_page_fit.py checks that the column is at least
+# this wide.
+COLUMN_PX = 860
+# The smallest text a reader should meet, as shown on the page: 8 pt = 8/72 inch = 10.67 CSS px.
+MIN_TEXT_PT = 8.0
+
+
+def text_sizes_as_shown(fig: Any, renderer: Any = None, column_px: float = COLUMN_PX) -> list[tuple[str, float]]:
+    """Every visible text of ``fig`` with its size in points as the book shows it.
+
+    A figure saved at ``fig.dpi`` (the inline backend crops it to its tight bounding box) is
+    ``width_px`` wide; shown in a column of ``column_px`` CSS pixels it is scaled by
+    ``s = min(1, column_px / width_px)``, and a text of ``size`` points becomes
+    ``size * dpi / 96 * s`` points on the screen (a CSS pixel is 1/96 inch).
+    Returns ``[(text, shown_pt), ...]``, smallest first.
+    """
+    from matplotlib.text import Text
+
+    if renderer is None:
+        renderer = fig.canvas.get_renderer()
+    width_px = fig.get_tightbbox(renderer).width * fig.dpi
+    scale = min(1.0, column_px / width_px)
+    found = [
+        (t.get_text(), t.get_fontsize() * fig.dpi / 96 * scale)
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.figure is not None
+    ]
+    return sorted(found, key=lambda item: item[1])
+
+
+def check_readable(fig: Any, renderer: Any = None) -> None:
+    """Raise ValueError if a text of ``fig`` would be shown smaller than MIN_TEXT_PT.
+
+    The message names the smallest texts and says the two cures: a larger font, or a figure
+    drawn no wider than the column (see :func:`text_sizes_as_shown`).
+    """
+    small = [(text, pt) for text, pt in text_sizes_as_shown(fig, renderer) if pt < MIN_TEXT_PT - 1e-9]
+    if small:
+        shown = ", ".join(f"{text[:30]!r} at {pt:.1f} pt" for text, pt in small[:5])
+        raise ValueError(
+            f"figure text smaller than {MIN_TEXT_PT:g} pt as shown in the book: {shown}"
+            f"{' and more' if len(small) > 5 else ''}. Use a larger font, or draw the figure no wider than "
+            f"{COLUMN_PX / fig.dpi:.1f} in at {fig.dpi:g} dpi so that it is not scaled down."
+        )
+
+
+def readable_hook(fig: Any) -> None:
+    """matplotlib ``figure.hooks`` entry (book/matplotlibrc): check every drawing of ``fig``."""
+    fig.canvas.mpl_connect("draw_event", lambda event: check_readable(event.canvas.figure, event.renderer))
+
 
 def _axes(ax: Any = None, figsize: tuple[float, float] = (6, 4)) -> tuple[Any, Any]:
     import matplotlib.pyplot as plt
@@ -105,16 +156,24 @@ def heatmaps(
     fmt: str = "{:.2f}",
     figsize: tuple[float, float] | None = None,
     suptitle: str = "",
+    ncols: int = 3,
 ) -> Any:
-    """Side-by-side heatmaps of 2-D arrays (title -> array), each on a colour scale symmetric about 0.
+    """Heatmaps of 2-D arrays (title -> array), each on a colour scale symmetric about 0.
 
-    Cells are annotated with their values when ``annotate`` and the array has at most 64 entries.
+    At most ``ncols`` side by side, more in further rows, so that the figure fits the book's
+    text column (``COLUMN_PX``) and its labels stay readable. Cells are annotated with their
+    values when ``annotate`` and the array has at most 64 entries.
     """
     import matplotlib.pyplot as plt
 
     n = len(arrays)
-    fig, axes = plt.subplots(1, n, figsize=figsize or (2.6 * n, 2.8), layout="constrained", squeeze=False)
-    for ax, (title, arr) in zip(axes[0], arrays.items()):
+    cols = min(n, ncols)
+    rows = -(-n // cols)
+    width = min(2.8 * cols, COLUMN_PX / plt.rcParams["figure.dpi"])
+    fig, axes = plt.subplots(rows, cols, figsize=figsize or (width, 2.8 * rows), layout="constrained", squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    for ax, (title, arr) in zip(axes.flat, arrays.items()):
         arr = np.atleast_2d(np.asarray(arr, dtype=float))
         lim = float(np.max(np.abs(arr), initial=0.0)) or 1.0
         im = ax.imshow(arr, cmap=cmap, vmin=-lim, vmax=lim)

@@ -19,16 +19,6 @@ def _example(seed: int = 2, batch: int = 1, n: int = 3, k: int = 2):
     return conv_mse.example(np.random.default_rng(seed), batch=batch, n=n, k=k)
 
 
-def test_with_entry_sets_one_entry_and_leaves_the_input_alone():
-    w = np.arange(4.0).reshape(2, 2)
-    out = ex.with_entry(w, (0, 0), 7.5)
-    assert out[0, 0] == 7.5 and (out.ravel()[1:] == [1.0, 2.0, 3.0]).all()
-    assert w[0, 0] == 0.0  # a copy, not a view
-    c = ex.with_entry(w, (1, 0), 1.0 + 2e-20j)
-    assert c.dtype == np.complex128 and c[1, 0].imag == 2e-20  # the complex step survives
-    assert ex.with_entry(np.zeros((2, 2), dtype=int), (0, 1), 0.5)[0, 1] == 0.5  # promoted, not truncated
-
-
 def test_with_target_fills_every_target():
     _, data = _example(batch=3)
     d = ex.with_target(data, 0.25)

@@ -49,18 +49,6 @@ def test_loss_from_rejects_an_unknown_key():
         ex.loss_from(params, data, "x", data["x"])
 
 
-@pytest.mark.parametrize("name, index", [("W3", (0, 0)), ("W2", (0, 0)), ("b1", (0,)), ("W1", (1, 0))])
-def test_loss_of_entry(name, index):
-    params, data = _example(batch=2)
-    keep = {k: v.copy() for k, v in params.items()}
-    f = ex.loss_of_entry(params, data, name, index)
-    x0 = np.array(params[name][index])
-    assert f(x0) == pytest.approx(three_layer.loss(params, data), rel=1e-14)
-    assert np.iscomplexobj(f(x0 + 1e-20j))
-    check_function(f, x0, np.array(three_layer.grads(params, data)[name][index]), name).assert_ok()
-    assert all(np.array_equal(keep[k], params[k]) for k in params)
-
-
 @pytest.mark.parametrize("batch", [1, 4])
 @pytest.mark.parametrize("unit", [0, 1])
 def test_b1_paths_sum_to_the_gradient(batch, unit):

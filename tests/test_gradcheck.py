@@ -114,3 +114,68 @@ def test_check_function_on_a_jacobian():
         gc.check_function(softmax, a, wrong, "a").assert_ok()
     with pytest.raises(ValueError, match=r"shape \(4,\), expected \(4, 4\)"):
         gc.check_function(softmax, a, np.zeros(4), "a")
+
+
+# The shared one-entry and one-step helpers ----------------------------------------------------
+
+
+def test_with_entry_sets_one_entry_and_leaves_the_input_alone():
+    w = np.arange(4.0).reshape(2, 2)
+    out = gc.with_entry(w, (0, 0), 7.5)
+    assert out[0, 0] == 7.5 and (out.ravel()[1:] == [1.0, 2.0, 3.0]).all()
+    assert w[0, 0] == 0.0  # a copy, not a view
+    c = gc.with_entry(w, (1, 0), 1.0 + 2e-20j)
+    assert c.dtype == np.complex128 and c[1, 0].imag == 2e-20  # the complex step survives
+    assert gc.with_entry(np.zeros((2, 2), dtype=int), (0, 1), 0.5)[0, 1] == 0.5  # promoted, not truncated
+
+
+@pytest.mark.parametrize("name, index", [("W3", (0, 0)), ("W2", (0, 1)), ("b1", (0,)), ("W1", (1, 0))])
+def test_loss_of_entry_is_the_loss_along_one_entry(name, index):
+    params, data = three_layer.example(np.random.default_rng(2), batch=2)
+    keep = {k: v.copy() for k, v in params.items()}
+    f = gc.loss_of_entry(three_layer.loss, params, data, name, index)
+    x0 = np.array(params[name][index])
+    assert f(x0) == pytest.approx(three_layer.loss(params, data), rel=1e-14)
+    assert f(x0 + 0.5) != pytest.approx(f(x0))  # it does move that entry
+    assert np.iscomplexobj(f(x0 + 1e-20j))
+    gc.check_function(f, x0, np.array(three_layer.grads(params, data)[name][index]), name).assert_ok()
+    assert all(np.array_equal(keep[k], params[k]) for k in params)
+
+
+def test_loss_of_entry_rejects_a_wrong_name_or_index():
+    params, data = three_layer.example(np.random.default_rng(2))
+    with pytest.raises(ValueError, match="'W9' is not a parameter"):
+        gc.loss_of_entry(three_layer.loss, params, data, "W9", (0, 0))
+    with pytest.raises(ValueError, match=r"index \(2, 0\) is not an entry of 'W1'"):
+        gc.loss_of_entry(three_layer.loss, params, data, "W1", (2, 0))
+    with pytest.raises(ValueError, match=r"index \(0,\) is not an entry"):
+        gc.loss_of_entry(three_layer.loss, params, data, "W1", (0,))
+
+
+def test_check_step_prints_one_line_and_raises_on_a_wrong_step(capsys):
+    params, data = softmax_ce.example(np.random.default_rng(1), batch=3)
+    g = softmax_ce.grads(params, data)
+
+    def f(w):
+        return softmax_ce.loss({**params, "W2": w}, data)
+
+    report = gc.check_step("dL/dW2", f, params["W2"], g["W2"])
+    line = capsys.readouterr().out
+    assert report.ok and line.count("\n") == 1 and len(line) <= 81
+    assert line.startswith("dL/dW2   (4, 3)") and "central diff." in line and "complex step" in line
+    with pytest.raises(AssertionError, match="'dL/dW2' at entry"):
+        gc.check_step("dL/dW2", f, params["W2"], g["W2"].T.T * 1.001)
+    assert capsys.readouterr().out == ""  # nothing is printed for a step that fails
+
+
+def test_report_prints_within_80_columns_and_renders_a_styled_table():
+    params, data = softmax_ce.example(np.random.default_rng(1), batch=3)
+    report = gc.check_gradients(softmax_ce.loss, softmax_ce.grads, params, data)
+    assert max(len(line) for line in str(report).splitlines()) <= 80
+    html = report._repr_html_()
+    assert "class='table gradcheck'" in html and html.count("<tr>") == 1 + len(params)
+    broken = gc.check_gradients(softmax_ce.loss, {**softmax_ce.grads(params, data), "b2": np.zeros(3)}, params, data)
+    assert "class='fail'>FAIL" in broken._repr_html_()
+    with pytest.raises(AssertionError) as err:
+        broken.assert_ok()
+    assert max(len(line) for line in str(err.value).splitlines()) <= 80

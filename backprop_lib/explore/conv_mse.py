@@ -14,20 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from ..gradcheck import with_entry
 from ..models import conv_mse
 
 W11 = (0, 0)  # the seed's w_11 is the library's w[0, 0]
-
-
-def with_entry(arr: np.ndarray, idx: tuple[int, ...], value: complex | float) -> np.ndarray:
-    """A copy of ``arr`` with ``arr[idx] = value``; the dtype is promoted, so a complex value stays complex.
-
-    Shapes: arr any, idx a full index into it -> an array of arr's shape. ``arr`` is not modified.
-    """
-    arr = np.asarray(arr)
-    out = arr.astype(np.result_type(arr.dtype, np.asarray(value).dtype, np.float64), copy=True)
-    out[idx] = value
-    return out
 
 
 def with_target(data: Mapping[str, np.ndarray], y: float) -> dict[str, np.ndarray]:

@@ -3,10 +3,10 @@ r"""Chapter 3 (seed 002): the loss seen from an intermediate, the paths from a b
 The network is :mod:`backprop_lib.models.three_layer` (2-2-2-1, tanh, tanh, sigmoid,
 :math:`L = \sum_b (y_b - \hat y_b)^2`). Rows are examples; ``B`` is the batch size.
 
-- :func:`loss_from` and :func:`loss_of_entry`: the loss as a function of one intermediate
-  (``z1, a1, z2, a2, z3, y_hat``) or of one parameter entry, so that every delta and every
-  single-entry gradient of the chapter can be checked by numerical differentiation. Both accept
-  complex input (the complex step).
+- :func:`loss_from`: the loss as a function of one intermediate (``z1, a1, z2, a2, z3,
+  y_hat``), so that every delta of the chapter can be checked by numerical differentiation
+  (it accepts complex input: the complex step). For one parameter entry, use
+  :func:`backprop_lib.gradcheck.loss_of_entry`.
 - :func:`b1_paths` and :func:`draw_b1_paths`: the seed's route to :math:`\partial L/\partial b_1^{(1)}`,
   one product of local derivatives per path through the second layer.
 - :func:`layer_gradient_norms`, :func:`mean_slopes`, :func:`scale_panel`, :func:`scale_study` and
@@ -52,24 +52,6 @@ def loss_from(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], 
         else:  # y_hat
             v = sigmoid(v)[:, 0]
     return sum_of_squares(v, data["y"])
-
-
-def loss_of_entry(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], name: str,
-                  index: tuple[int, ...]) -> Callable[[np.ndarray], Any]:
-    """The loss as a function of one parameter entry: ``f(v)`` sets ``params[name][index] = v``.
-
-    ``v`` is a 0-d array (real or complex), so ``f`` can be handed to ``check_function``;
-    ``params`` is not modified. Example: ``loss_of_entry(p, d, "W3", (0, 0))`` is the loss as a
-    function of the seed's :math:`w_{11}^{(3)}`.
-    """
-    base = np.asarray(params[name])
-
-    def f(v: np.ndarray) -> Any:
-        arr = base.astype(np.result_type(base, np.asarray(v))).copy()
-        arr[index] = v
-        return three_layer.loss({**params, name: arr}, data)
-
-    return f
 
 
 @dataclass

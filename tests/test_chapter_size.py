@@ -1,0 +1,66 @@
+"""Each homework chapter is an argument, not a report: at most 2,500 words of prose and 200 lines
+of code (shared/CHAPTER.md), counted the same way for every chapter.
+
+- prose: words of the Markdown cells outside fenced blocks (code, ``{math}``, directives'
+  options) and display math; inline math counts as one word, as a reader reads it;
+- code: non-blank lines of the code cells;
+- asserts: lines of code that assert (``assert`` or ``.assert_ok()``), reported, not bounded.
+
+Run as a script for the table: ``.venv/bin/python tests/test_chapter_size.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HOMEWORK = ["ch1_conv_mse", "ch2_softmax_ce", "ch3_three_layer", "ch4_frobenius", "ch5_jacobian_form"]
+MAX_WORDS = 2500
+MAX_CODE_LINES = 200
+
+FENCE = re.compile(r"^(`{3,}|:{3,})[^\n]*\n.*?^\1\s*$", re.S | re.M)
+DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.S)
+INLINE_MATH = re.compile(r"\$[^$\n]+\$")
+
+
+def prose_words(markdown: str) -> int:
+    """Words a reader reads in a Markdown cell: no fenced block, no display math."""
+    text = FENCE.sub(" ", markdown)
+    text = DISPLAY_MATH.sub(" ", text)
+    text = INLINE_MATH.sub(" math ", text)
+    return len(re.findall(r"[^\s|#*>\-]+", text))
+
+
+def stats(name: str) -> dict[str, int]:
+    """Prose words, code lines and assert lines of ``book/<name>.md``."""
+    cells = jupytext.read(ROOT / "book" / f"{name}.md", fmt="md:myst").cells
+    code = [line for c in cells if c.cell_type == "code" for line in c.source.splitlines() if line.strip()]
+    return {
+        "words": sum(prose_words(c.source) for c in cells if c.cell_type == "markdown"),
+        "code": len(code),
+        "asserts": sum(1 for line in code if re.search(r"\bassert\b|\.assert_ok\(", line)),
+    }
+
+
+@pytest.mark.parametrize("name", HOMEWORK)
+def test_chapter_is_its_argument(name: str):
+    s = stats(name)
+    assert s["words"] <= MAX_WORDS, f"{name}: {s['words']} words of prose (at most {MAX_WORDS})"
+    assert s["code"] <= MAX_CODE_LINES, f"{name}: {s['code']} lines of code (at most {MAX_CODE_LINES})"
+
+
+def test_the_counter_counts_prose_only():
+    cell = "Two words.\n\n```{math}\n:label: x\na + b + c\n```\n\n$$ d + e $$\n\nand $x + y$ here\n"
+    assert prose_words(cell) == 5  # "Two", "words.", "and", the inline math, "here"
+
+
+if __name__ == "__main__":
+    names = HOMEWORK + ["ch6_autodiff", "appendix_checks"]
+    print(f"{'chapter':<20} {'words':>6} {'code':>5} {'asserts':>8}")
+    for n in names:
+        s = stats(n)
+        print(f"{n:<20} {s['words']:>6} {s['code']:>5} {s['asserts']:>8}")
