@@ -5,6 +5,12 @@ Usage: python scripts/make_pdf.py [_build/singlehtml] [_build/pdf/book.pdf]
 No LaTeX is needed: the page is served on 127.0.0.1, MathJax typesets it (from the build's own
 _static folder; any request to another host is refused), and Chromium prints it with the book's
 table of contents (the single page starts with it) and a PDF outline (bookmarks).
+
+The paper holds what the screen holds: A4 less the margins is 186 mm, 703 CSS px, and the page
+is printed at SCALE = 0.8, so the print layout is 879 px wide, more than the 860 px text column
+that every equation and code line is made to fit on screen. Before printing, the print layout
+is measured (scripts/page_layout.py, the same measurement as the browser tests): a display
+equation or a code line that would be cut stops the printer with their names.
 """
 
 from __future__ import annotations
@@ -18,12 +24,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+from page_layout import describe, measure
 from playwright.sync_api import sync_playwright
 
 # Debian's Chromium, and the flags it needs on a closed network as root (the browser tests use them too)
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+PAPER = "A4"
+MARGIN_MM = {"top": 15, "bottom": 15, "left": 12, "right": 12}
+SCALE = 0.8
+# the width the print layout is computed at, in CSS px (96 px an inch)
+PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96 / SCALE)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -54,7 +68,8 @@ def print_pdf(site: Path, out: Path) -> int:
 
     with serve(site) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1200})
+        page.set_default_timeout(300_000)  # the whole book on one page: minutes on a busy machine
         page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname in (None, "127.0.0.1") else r.abort())
         page.goto(f"{base}/book.html", wait_until="load")
         page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
@@ -66,9 +81,13 @@ def print_pdf(site: Path, out: Path) -> int:
             raise SystemExit("MathJax typeset no formula: the PDF would show raw TeX")
         page.evaluate("document.querySelectorAll('details').forEach(d => d.removeAttribute('open'))")
         page.emulate_media(media="print")
+        cut = measure(page)
+        if cut["equations"] or cut["code"]:
+            raise SystemExit("the print layout would cut these (make them fit the 860 px column):\n"
+                             + describe(cut, ("equations", "code")))
         out.parent.mkdir(parents=True, exist_ok=True)
-        page.pdf(path=str(out), format="A4", print_background=True, outline=True, tagged=True,
-                 margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+        page.pdf(path=str(out), format=PAPER, print_background=True, outline=True, tagged=True, scale=SCALE,
+                 margin={k: f"{v}mm" for k, v in MARGIN_MM.items()})
         browser.close()
     return formulas
 
