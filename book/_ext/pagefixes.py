@@ -7,6 +7,9 @@
 - pydata-sphinx-theme starts from ``default_mode`` and logs "Got invalid theme mode" on a
   first visit when it is empty (as Jupyter Book leaves it); it is set to "light", the mode
   the figures are drawn for.
+- docutils marks the bibliography's citations ``<div role="list" class="citation-list">``,
+  but its children are links and entries, not list items, so screen readers are told of a
+  list that is not there (axe: aria-required-children, critical); the role is dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict[str, 
         context["script_files"] = [s for s in context["script_files"] if not _is_thebe(s)]
     if not context.get("default_mode"):
         context["default_mode"] = "light"
+    if "body" in context:
+        context["body"] = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
 
 
 def setup(app: Sphinx) -> dict:
