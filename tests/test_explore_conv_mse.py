@@ -1,4 +1,4 @@
-"""Chapter 1's helpers: the loss along w11 and its tangent (the widget), the backward maps, the diagram."""
+"""Chapter 1's widget: the loss along w11 and its tangent, as the sliders set them."""
 
 import matplotlib
 
@@ -96,45 +96,4 @@ def test_draw_w11_tangent_draws_the_derived_slope():
     (x0, x1), (y0, y1) = tangent.get_xdata(), tangent.get_ydata()
     assert (y1 - y0) / (x1 - x0) == pytest.approx(t["slope"], rel=1e-9)
     assert point.get_xdata()[0] == 0.5 and point.get_ydata()[0] == pytest.approx(t["y0"], rel=1e-15)
-    plt.close(fig)
-
-
-def test_backward_maps_pairs_each_array_with_its_gradient():
-    params, data = _example(seed=3, batch=2, n=6, k=3)
-    maps = ex.backward_maps(params, data, example=1)
-    fw, g = conv_mse.forward(params, data), conv_mse.backward(params, data)
-    assert list(maps) == ["a", "w", "z", "o"]
-    for value, grad in maps.values():
-        assert value.shape == grad.shape
-    assert (maps["a"][0] == data["a"][1]).all() and (maps["z"][0] == fw["z"][1]).all()
-    # each gradient checked against a numerical derivative (an independent route)
-    check_function(lambda t: conv_mse.loss(params, {**data, "a": t}), data["a"], g["a"], "a").assert_ok()
-    assert (maps["a"][1] == g["a"][1]).all() and (maps["w"][1] == g["w"]).all()
-    assert (maps["z"][1] == g["z"][1]).all() and (maps["o"][1] == g["o"][1]).all()
-
-
-def test_draw_backward_maps_shows_values_over_gradients():
-    params, data = _example(seed=3, n=6, k=3)
-    fig = ex.draw_backward_maps(params, data)
-    images = [ax for ax in fig.axes if ax.images and ax.get_title()]
-    assert len(images) == 8
-    maps = ex.backward_maps(params, data)
-    shown = {ax.get_title(): np.asarray(ax.images[0].get_array()) for ax in images}
-    np.testing.assert_array_equal(shown[r"$\delta = \partial L/\partial z$"], maps["z"][1])
-    np.testing.assert_array_equal(shown["input $a$"], maps["a"][0])
-    lim = np.abs(maps["w"][1]).max()
-    assert shown[r"$\partial L/\partial w = a \star \delta$"].shape == (3, 3)
-    assert [ax for ax in images if ax.get_title().startswith(r"$\partial L/\partial w")][0].images[0].get_clim() == (
-        pytest.approx(-lim), pytest.approx(lim))
-    plt.close(fig)
-
-
-def test_draw_network_highlights_the_four_paths_of_w11():
-    fig = ex.draw_network()
-    ax = fig.axes[0]
-    red = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None
-           and matplotlib.colors.same_color(a.arrow_patch.get_edgecolor(), "crimson")]
-    assert len(red) == 13  # w11 -> z_ij, z_ij -> o_ij, o_ij -> y_hat (4 each) and y_hat -> MSE
-    labels = {t.get_text() for t in ax.texts}
-    assert {"$a_{11}$", "$a_{12}$", "$a_{21}$", "$a_{22}$", r"$\mathrm{wa}$", r"$\mathrm{wd}$"} <= labels
     plt.close(fig)
