@@ -129,8 +129,9 @@ def book_with_failing_chapter(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("failing-book")
     for name in ("_config.yml", "conftest.py"):
         shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / "book" / "_ext", root / "book" / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("references.bib", "bibliography.md", "appendix_checks.md"):
+    for folder in ("_ext", "_static"):  # the book's extensions, stylesheet and script (named in _config.yml)
+        shutil.copytree(ROOT / "book" / folder, root / "book" / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("references.bib", "bibliography.md", "appendix_checks.md", "matplotlibrc"):
         shutil.copy(ROOT / "book" / name, root / "book" / name)
     (root / "book" / "intro.md").write_text("# A book with one failing chapter\n")
     (root / "book" / "throwaway.md").write_text(FAILING_CHAPTER)
