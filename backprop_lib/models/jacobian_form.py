@@ -4,8 +4,10 @@ r"""Seed 004 (Shantou University, Chinese): the Jacobian form of backpropagation
     h = x + b_0 \quad y_0 = f(h) = \tanh(h) \quad t = y_0 w_1 + b_1 \quad
     y_{pre} = g(t) = \operatorname{softmax}(t) \quad J = \sum_{b,i} (y_{pre,bi} - y_{bi})^2
 
-Row vectors throughout (the seed's convention): a gradient is a row, and a Jacobian
-:math:`\partial g/\partial t` has rows indexed by the outputs g_i and columns by the inputs t_k.
+Row vectors throughout (the seed's convention): an example, a prediction g and a gradient are
+rows, a Jacobian :math:`\partial g/\partial t` has rows indexed by the outputs g_i and columns
+by the inputs t_k, and the outer product of a row g with itself is :math:`g^T g`, so the
+softmax Jacobian is :math:`\operatorname{diag}(g) - g^T g`.
 
 Shapes: params ``b0`` (m,), ``w1`` (m, n), ``b1`` (n,); data ``x`` (B, m), ``y`` (B, n).
 Default m = 4, n = 3.
@@ -63,8 +65,8 @@ def backward(params: dict, data: dict) -> dict:
     r"""The seed's results (1)-(3) as vector-Jacobian products, one row per example.
 
     - ``y_pre``: :math:`2(y_{pre} - y)` (B, n)
-    - ``t``: :math:`2(y_{pre} - y)\,\partial g/\partial t` with :math:`\partial g/\partial t = \operatorname{diag}(g) - g g^T`,
-      computed as :math:`g \odot (v - v \cdot g)` without forming the matrix (B, n)
+    - ``t``: :math:`2(y_{pre} - y)\,\partial g/\partial t` with :math:`\partial g/\partial t = \operatorname{diag}(g) - g^T g`
+      (g a row), computed as :math:`g \odot (v - v \cdot g)` without forming the matrix (B, n)
     - ``b1`` (1): :math:`\sum_b \partial J/\partial t_b` (n,); ``w1`` (2): :math:`y_0^T \partial J/\partial t` (m, n)
     - ``y0``: :math:`\partial J/\partial t \; w_1^T` (B, m)
     - ``h``: :math:`\partial J/\partial y_0 \,\partial f/\partial h`, :math:`\partial f/\partial h = \operatorname{diag}(1 - f^2)` (B, m)
