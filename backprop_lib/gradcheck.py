@@ -404,10 +404,11 @@ def check_step(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analyti
 
     ``check_function(f, x, analytic, name, **tolerances).assert_ok()``, then prints the step's
     name, the shape of the derivative and its largest relative errors against central
-    differences and the complex step (at most 80 characters for a name of up to 20), e.g.
-    ``dL/da2   (4, 3)     central diff. 2.1e-10  complex step 1.1e-16``. Returns the report.
+    differences and the complex step, aligned for names of up to 16 characters (at most 80
+    characters for a name of up to 24), e.g.
+    ``dL/da2           (4, 3)     central diff. 2.1e-10  complex step 1.1e-16``. Returns the report.
     """
     report = check_function(f, x, analytic, name, **tolerances).assert_ok()
-    print(f"{name:<8} {str(report.rows[0].shape):<10} central diff. {report.max_cd:.1e}  "
+    print(f"{name:<16} {str(report.rows[0].shape):<10} central diff. {report.max_cd:.1e}  "
           f"complex step {report.max_cs:.1e}")
     return report

@@ -4,7 +4,8 @@ of code (shared/CHAPTER.md), counted the same way for every chapter.
 - prose: words of the Markdown cells outside fenced blocks (code, ``{math}``, directives'
   options) and display math; inline math counts as one word, as a reader reads it;
 - code: non-blank lines of the code cells;
-- asserts: lines of code that assert (``assert`` or ``.assert_ok()``), reported, not bounded.
+- asserts: lines of code that assert (``assert``, ``.assert_ok()`` or ``check_step(``, which
+  asserts a derivation step), reported, not bounded.
 
 Run as a script for the table: ``.venv/bin/python tests/test_chapter_size.py``.
 """
@@ -42,7 +43,7 @@ def stats(name: str) -> dict[str, int]:
     return {
         "words": sum(prose_words(c.source) for c in cells if c.cell_type == "markdown"),
         "code": len(code),
-        "asserts": sum(1 for line in code if re.search(r"\bassert\b|\.assert_ok\(", line)),
+        "asserts": sum(1 for line in code if re.search(r"\bassert\b|\.assert_ok\(|\bcheck_step\(", line)),
     }
 
 

@@ -162,7 +162,7 @@ def test_check_step_prints_one_line_and_raises_on_a_wrong_step(capsys):
     report = gc.check_step("dL/dW2", f, params["W2"], g["W2"])
     line = capsys.readouterr().out
     assert report.ok and line.count("\n") == 1 and len(line) <= 81
-    assert line.startswith("dL/dW2   (4, 3)") and "central diff." in line and "complex step" in line
+    assert line.startswith("dL/dW2           (4, 3)") and "central diff." in line and "complex step" in line
     with pytest.raises(AssertionError, match="'dL/dW2' at entry"):
         gc.check_step("dL/dW2", f, params["W2"], g["W2"].T.T * 1.001)
     assert capsys.readouterr().out == ""  # nothing is printed for a step that fails
