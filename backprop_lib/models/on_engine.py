@@ -40,7 +40,8 @@ def softmax_ce(p: Leaves, d: Data) -> Tensor:
 
 
 def three_layer(p: Leaves, d: Data) -> Tensor:
-    x, y = ad.constant(d["x"], "x"), ad.constant(np.asarray(d["y"])[:, None], "y")
+    x = ad.constant(d["x"], "x")
+    y = ad.constant(np.asarray(d["y"])[:, None], "y")  # (B, 1), as y_hat
     a1 = ad.tanh(x @ p["W1"] + p["b1"]).named("a1")
     a2 = ad.tanh(a1 @ p["W2"] + p["b2"]).named("a2")
     y_hat = ad.sigmoid(a2 @ p["W3"] + p["b3"]).named("y_hat")
