@@ -1,31 +1,37 @@
-r"""A small reverse-mode automatic differentiation engine over NumPy arrays (micrograd for arrays).
+r"""A small reverse-mode automatic differentiation engine over NumPy arrays.
 
-A :class:`Tensor` holds a value, the tensors it was computed from (its parents) and a rule
-that sends a gradient back to them. Every operation below computes its value and records
-that rule; :meth:`Tensor.backward` then visits the recorded graph from the loss back to the
-leaves in reverse topological order, so each node has its whole gradient before it passes it on:
+micrograd for arrays. A :class:`Tensor` holds a value, the tensors it was
+computed from (its parents) and a rule that sends a gradient back to them.
+Every operation below computes its value and records that rule;
+:meth:`Tensor.backward` then visits the recorded graph from the loss back to
+the leaves in reverse topological order, so that each node has its whole
+gradient before it passes it on:
 
 .. math::
-    \frac{\partial L}{\partial u} = \sum_{v \text{ uses } u} \frac{\partial L}{\partial v}\,
-    \frac{\partial v}{\partial u} \qquad\text{(the chain rule, summed over the paths)}.
+    \frac{\partial L}{\partial u} = \sum_{v \text{ uses } u}
+    \frac{\partial L}{\partial v}\,\frac{\partial v}{\partial u}.
 
-Each rule is a vector-Jacobian product: given :math:`g = \partial L/\partial\,\text{out}`
-(the shape of the output) it returns :math:`\partial L/\partial\,\text{input}` (the shape of
-each input). Each is a local derivative that one of the book's chapters derives by hand; the
-rule's docstring names the chapter and the equation. None of them calls the hand-derived
-gradients of :mod:`backprop_lib.models` or :mod:`backprop_lib.layers`; the forward values of
-sigmoid, softmax and log-softmax come from :mod:`backprop_lib.activations`.
+Each rule is a vector-Jacobian product: given ``g``, the gradient of the loss
+with respect to the operation's output (the output's shape), it returns the
+gradient with respect to each input (each input's shape). Each is a local
+derivative that one of the book's chapters derives by hand; the docstrings
+name the chapter. The rules call nothing of :mod:`backprop_lib.models` or
+:mod:`backprop_lib.layers`; the forward values of sigmoid, softmax and
+log-softmax come from :mod:`backprop_lib.activations`.
 
-Shapes follow the package: rows are examples, a gradient has its variable's shape. Values
-may be complex (the complex step passes through every operation). Data are wrapped with
-``requires_grad=False``: they get no gradient, and rules skip the work for them.
+Shapes follow the package: rows are examples, a gradient has its variable's
+shape. Values may be complex (the complex step passes through every
+operation). Data are leaves with ``requires_grad=False``: they get no
+gradient, and the rules skip the work for them. The five losses of the book
+written on this engine are in :mod:`backprop_lib.models.on_engine`.
 
-References: Baydin et al. (2018), Griewank & Walther (2008); A. Karpathy's micrograd.
+References: Baydin et al. (2018), Griewank & Walther (2008); A. Karpathy's
+micrograd.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,28 +40,33 @@ from .activations import log_softmax as _log_softmax
 from .activations import sigmoid as _sigmoid
 from .activations import softmax as _softmax
 
-Rule = Callable[[np.ndarray], tuple[np.ndarray | None, ...]]
+Grads = tuple[np.ndarray | None, ...]  # one gradient per parent
+Rule = Callable[[np.ndarray], Grads]
 Axis = int | tuple[int, ...] | None
 
 
 def _array(value: Any) -> np.ndarray:
     arr = np.asarray(value)
-    return arr.astype(np.complex128 if np.iscomplexobj(arr) else np.float64, copy=False)
+    dtype = np.complex128 if np.iscomplexobj(arr) else np.float64
+    return arr.astype(dtype, copy=False)
 
 
 class Tensor:
     """A node of the recorded graph.
 
-    ``value``: the array of the forward pass. ``parents``: the tensors it was computed from.
-    ``rule``: ``g -> (gradient for each parent)``, with g of ``value``'s shape and each result
-    of its parent's shape (None where the parent needs none). ``grad``: ∂L/∂(this node),
-    ``value``'s shape, set by :meth:`backward` of the loss L. ``op`` and ``name`` label the node.
+    ``value``: the array of the forward pass. ``parents``: the tensors it was
+    computed from. ``rule``: ``g -> (gradient for each parent)``, g of
+    ``value``'s shape, each result of its parent's shape (None where the
+    parent needs none). ``grad``: dL/d(this node), ``value``'s shape, set by
+    :meth:`backward` of the loss L. ``op`` and ``name`` label the node.
     """
 
-    __slots__ = ("value", "parents", "rule", "op", "name", "requires_grad", "grad")
+    __slots__ = ("value", "parents", "rule", "op", "name", "requires_grad",
+                 "grad")
 
-    def __init__(self, value: Any, parents: tuple[Tensor, ...] = (), rule: Rule | None = None,
-                 op: str = "leaf", name: str = "", requires_grad: bool = True) -> None:
+    def __init__(self, value: Any, parents: tuple[Tensor, ...] = (),
+                 rule: Rule | None = None, op: str = "leaf", name: str = "",
+                 requires_grad: bool = True) -> None:
         self.value = _array(value)
         self.parents = parents
         self.rule = rule
@@ -72,23 +83,25 @@ class Tensor:
         return f"Tensor({self.name or self.op}, shape={self.shape})"
 
     def named(self, name: str) -> Tensor:
-        """Give the node a name (shown in drawings of the graph); returns self."""
+        """Give the node a name (shown in drawings of the graph); return it."""
         self.name = name
         return self
 
     def backward(self) -> None:
-        """Fill ``.grad`` of every node that needs one with ∂(self)/∂(node); self must be a scalar."""
+        """Set ``.grad`` of every node to dL/d(node), for L = self, a scalar."""
         if self.value.size != 1:
-            raise ValueError(f"backward: the loss must be a scalar, got shape {self.shape}")
+            raise ValueError(
+                f"backward: the loss must be a scalar, got shape {self.shape}")
         order = topological_order(self)
         for node in order:
             node.grad = None
-        self.grad = np.ones_like(self.value)
-        for node in reversed(order):  # every consumer of a node comes before it here
-            if node.rule is None or node.grad is None:  # a leaf, or a node no parameter feeds
+        self.grad = np.ones_like(self.value)  # dL/dL = 1
+        for node in reversed(order):  # each node after all of its consumers
+            if node.rule is None or node.grad is None:  # leaf, or no param
                 continue
             for parent, g in zip(node.parents, node.rule(node.grad)):
                 if g is not None and parent.requires_grad:
+                    # the sum over the consumers of parent
                     parent.grad = g if parent.grad is None else parent.grad + g
 
     # Operators, so that the losses read like the chapters' formulas.
@@ -100,12 +113,16 @@ class Tensor:
     def __mul__(self, other: Any) -> Tensor: return mul(self, other)
     def __rmul__(self, other: Any) -> Tensor: return mul(other, self)
     def __matmul__(self, other: Any) -> Tensor: return matmul(self, other)
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor: return sum_(self, axis, keepdims)
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor: return mean(self, axis, keepdims)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return sum_(self, axis, keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return mean(self, axis, keepdims)
 
 
 def tensor(value: Any, name: str = "", requires_grad: bool = True) -> Tensor:
-    """A leaf: a parameter (``requires_grad=True``) or data (``False``). Shape: that of ``value``."""
+    """A leaf: a parameter (``requires_grad=True``) or data (``False``)."""
     return Tensor(value, name=name, requires_grad=requires_grad)
 
 
@@ -118,49 +135,55 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else constant(x)
 
 
-def _node(value: np.ndarray, parents: tuple[Tensor, ...], rule: Rule, op: str) -> Tensor:
-    return Tensor(value, parents, rule, op, requires_grad=any(p.requires_grad for p in parents))
+def _node(value: np.ndarray, parents: tuple[Tensor, ...], rule: Rule,
+          op: str) -> Tensor:
+    needs = any(p.requires_grad for p in parents)
+    return Tensor(value, parents, rule, op, requires_grad=needs)
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Every node the root depends on, each after all of its parents (the root last)."""
+    """Every node root depends on, each after its parents (root last)."""
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:  # depth-first, iterative: a deep graph cannot exhaust Python's recursion limit
-        node, done = stack.pop()
-        if done:
+    while stack:  # depth-first without recursion: a deep graph is fine
+        node, parents_done = stack.pop()
+        if parents_done:
             order.append(node)
         elif id(node) not in seen:
             seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in node.parents if id(p) not in seen)
+            stack.append((node, True))  # comes back after its parents
+            stack.extend((p, False) for p in node.parents
+                         if id(p) not in seen)
     return order
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    r"""Sum ``g`` back to ``shape``: over the leading axes broadcasting added and the axes where shape has 1.
+    r"""Sum ``g`` back to ``shape``: the transpose of broadcasting.
 
-    The transpose of broadcasting. A bias b of shape (m,) added to every row of a (B, m)
-    array gets :math:`\sum_b g_b`, the sum over the batch of chapter 2 (steps 3 and 7,
-    :math:`[1, \dots, 1]\cdot\partial L/\partial a`) and chapter 4 (:math:`\mathbf 1^T G`).
+    Sums over the leading axes that broadcasting added and over the axes
+    where ``shape`` has 1. A bias b of shape (m,) added to every row of a
+    (B, m) array gets :math:`\sum_b g_b`: chapter 2's
+    :math:`[1, \dots, 1]\cdot\partial L/\partial a`, chapter 4's
+    :math:`\mathbf 1^T G`.
     """
     if g.shape == shape:
-        return g  # nothing was broadcast (rules never write into a gradient, so sharing it is safe)
-    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
-    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1), keepdims=True)
+        return g  # rules never write into a gradient: sharing it is safe
+    if g.ndim > len(shape):  # leading axes added by broadcasting
+        g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=ones, keepdims=True)
 
 
 def add(a: Any, b: Any) -> Tensor:
-    r""":math:`a + b`, NumPy broadcasting. Rule: :math:`g` to each operand, summed back to its shape.
+    r""":math:`a + b`, broadcast. Rule: ``g`` to each, summed to its shape.
 
-    Chapters 1-5 at every bias: :math:`\partial(xW + b)/\partial b = 1`, and the batch sum of
-    :func:`unbroadcast` (chapter 1's :math:`\partial L/\partial\beta = \sum \delta`, chapter 5's
-    result (3) summed over examples).
+    Every bias of chapters 1-5: :math:`\partial(xW + b)/\partial b = 1`, and
+    the batch sum of :func:`unbroadcast`.
     """
     a, b = _t(a), _t(b)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def rule(g: np.ndarray) -> Grads:
         return (unbroadcast(g, a.shape) if a.requires_grad else None,
                 unbroadcast(g, b.shape) if b.requires_grad else None)
 
@@ -168,14 +191,13 @@ def add(a: Any, b: Any) -> Tensor:
 
 
 def sub(a: Any, b: Any) -> Tensor:
-    r""":math:`a - b`, broadcasting. Rule: :math:`(g, -g)`, each summed back to its operand's shape.
+    r""":math:`a - b`, broadcast. Rule: ``(g, -g)``, summed to the shapes.
 
-    Chapter 1's :math:`\partial(y - \hat y)/\partial \hat y = -1`; chapter 4's
-    :math:`\partial f/\partial Y = -\partial f/\partial Y_{pred}`.
+    Chapter 1's :math:`\partial(y - \hat y)/\partial \hat y = -1`.
     """
     a, b = _t(a), _t(b)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def rule(g: np.ndarray) -> Grads:
         return (unbroadcast(g, a.shape) if a.requires_grad else None,
                 unbroadcast(-g, b.shape) if b.requires_grad else None)
 
@@ -183,14 +205,14 @@ def sub(a: Any, b: Any) -> Tensor:
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    r"""Element-wise :math:`a \odot b`, broadcasting. Rule: :math:`(g \odot b,\ g \odot a)`, summed back.
+    r""":math:`a \odot b`, broadcast. Rule: ``(g * b, g * a)``, summed back.
 
-    Chapter 1's :math:`\partial \hat y/\partial o_{ij} = v_{ij}` (the seed's wa, wb, wc, wd) and
-    :math:`\partial \hat y/\partial v_{ij} = o_{ij}`, summed over the batch for v.
+    Chapter 1's :math:`\partial \hat y/\partial o_{ij} = v_{ij}` (the seed's
+    wa, ..., wd) and :math:`\partial \hat y/\partial v_{ij} = o_{ij}`.
     """
     a, b = _t(a), _t(b)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def rule(g: np.ndarray) -> Grads:
         return (unbroadcast(g * b.value, a.shape) if a.requires_grad else None,
                 unbroadcast(g * a.value, b.shape) if b.requires_grad else None)
 
@@ -198,113 +220,124 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    r"""Matrix product :math:`a b`, a (B, n), b (n, m) -> (B, m). Rule: :math:`(g\, b^T,\ a^T g)`.
+    r""":math:`a b`, (B, n) @ (n, m) -> (B, m). Rule: ``(g b^T, a^T g)``.
 
-    Chapter 4 reads both off :math:`df = \operatorname{tr}(G^T\, d(aB))`: :math:`\partial f/\partial W_2 =
-    h_\sigma^T\, 2(Y_{pred} - Y)` and :math:`\partial f/\partial h_\sigma = 2(Y_{pred} - Y) W_2^T`; chapter 2,
-    steps 4, 5 and 8; chapter 3's :math:`a^{(l-1)T}\delta^{(l)}` and :math:`\delta^{(l+1)} W^{(l+1)T}`;
-    chapter 5's result (2), :math:`y_0^T\,\partial J/\partial t`. The product :math:`a^T g` sums over the batch.
+    Chapter 4 reads both off :math:`df = \operatorname{tr}(G^T d(ab))`;
+    chapter 2's steps 4, 5, 8; chapter 3's :math:`a^{(l-1)T}\delta^{(l)}` and
+    :math:`\delta^{(l+1)} W^{(l+1)T}`; chapter 5's result (2). The product
+    :math:`a^T g` sums over the batch.
     """
     a, b = _t(a), _t(b)
     if a.value.ndim != 2 or b.value.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul: need (B, n) @ (n, m), got {a.shape} @ {b.shape}")
+        raise ValueError(
+            f"matmul: need (B, n) @ (n, m), got {a.shape} @ {b.shape}")
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        return (g @ b.value.T if a.requires_grad else None, a.value.T @ g if b.requires_grad else None)
+    def rule(g: np.ndarray) -> Grads:
+        return (g @ b.value.T if a.requires_grad else None,
+                a.value.T @ g if b.requires_grad else None)
 
     return _node(a.value @ b.value, (a, b), rule, "@")
 
 
 def sigmoid(a: Tensor) -> Tensor:
-    r""":math:`\sigma(a)` element-wise. Rule: :math:`g \odot \sigma(a)(1 - \sigma(a))`.
+    r""":math:`\sigma(a)`. Rule: :math:`g \odot \sigma(1 - \sigma)`.
 
-    Chapter 1, :math:`\partial o_{ij}/\partial z_{ij}`; chapter 2, step 6 (the diagonal
-    :math:`\bar z(1 - \bar z)`); chapter 3's :math:`f_3'`; chapter 4's :math:`\operatorname{sigmoid}'(h)`.
+    Chapter 1's :math:`\partial o_{ij}/\partial z_{ij}`; chapter 2, step 6;
+    chapter 3's :math:`f_3'`; chapter 4's :math:`\operatorname{sigmoid}'(h)`.
     """
     s = _sigmoid(a.value)
     return _node(s, (a,), lambda g: (g * s * (1.0 - s),), "sigmoid")
 
 
 def tanh(a: Tensor) -> Tensor:
-    r""":math:`\tanh a` element-wise. Rule: :math:`g \odot (1 - \tanh^2 a)`.
+    r""":math:`\tanh a`. Rule: :math:`g \odot (1 - \tanh^2 a)`.
 
-    Chapter 3, :math:`f_1' = f_2' = 1 - f^2`; chapter 5, :math:`\partial f/\partial h = \operatorname{diag}(1 - f^2)`.
+    Chapter 3's :math:`f_1' = f_2' = 1 - f^2`; chapter 5's
+    :math:`\partial f/\partial h = \operatorname{diag}(1 - f^2)`.
     """
     f = np.tanh(a.value)
     return _node(f, (a,), lambda g: (g * (1.0 - f * f),), "tanh")
 
 
 def exp(a: Tensor) -> Tensor:
-    r""":math:`e^{a}` element-wise. Rule: :math:`g \odot e^{a}`.
-
-    Chapter 5 differentiates :math:`e^{t_p} / \sum_i e^{t_i}` by the quotient rule, from :math:`(e^t)' = e^t`.
-    """
+    r""":math:`e^a`. Rule: :math:`g \odot e^a` (chapter 5's quotient rule)."""
     e = np.exp(a.value)
     return _node(e, (a,), lambda g: (g * e,), "exp")
 
 
 def log(a: Tensor) -> Tensor:
-    r"""Natural log element-wise. Rule: :math:`g / a`.
-
-    Chapter 2, step 1: :math:`\partial L/\partial s_{bk} = -\frac{1}{B}\, t_{bk}/s_{bk}`.
-    """
+    r"""Natural log. Rule: ``g / a`` (chapter 2, step 1: :math:`-t/(Bs)`)."""
     return _node(np.log(a.value), (a,), lambda g: (g / a.value,), "log")
 
 
 def square(a: Tensor) -> Tensor:
     r""":math:`a \odot a`. Rule: :math:`2 a \odot g`.
 
-    Chapter 1's :math:`\partial MSE/\partial\hat y = -2(y - \hat y)` (with the -1 of :func:`sub`);
-    chapter 3's :math:`\delta^{(3)}`; chapter 4's :math:`2(Y_{pred} - Y)`; chapter 5's :math:`2(y_{pre} - y)`.
+    The :math:`-2(y - \hat y)` of chapters 1 and 3 (with the -1 of
+    :func:`sub`), the :math:`2(Y_{pred} - Y)` of chapters 4 and 5.
     """
-    return _node(a.value * a.value, (a,), lambda g: (2.0 * a.value * g,), "square")
+    return _node(a.value * a.value, (a,), lambda g: (2.0 * a.value * g,),
+                 "square")
 
 
-def _expand(g: np.ndarray, shape: tuple[int, ...], axis: Axis, keepdims: bool) -> np.ndarray:
-    """Copy a reduced gradient back to ``shape`` (re-inserting the reduced axes unless keepdims)."""
+def _expand(g: np.ndarray, shape: tuple[int, ...], axis: Axis,
+            keepdims: bool) -> np.ndarray:
+    """Copy a reduced gradient back to ``shape``."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape).copy()
 
 
 def sum_(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    r""":math:`\sum` over ``axis`` (all axes by default). Rule: :math:`g` copied to every summed entry.
+    r"""Sum over ``axis`` (all by default). Rule: ``g`` to every entry.
 
-    Chapter 1: :math:`\hat y = \sum_{ij} v_{ij} o_{ij}`, so every term receives :math:`\partial L/\partial \hat y`
-    (the four paths of the seed's step 2); chapter 4's :math:`\|\cdot\|_F^2` as a sum of squares.
+    Chapter 1's :math:`\hat y = \sum_{ij} v_{ij} o_{ij}`: every term receives
+    :math:`\partial L/\partial \hat y`; chapter 4's squared Frobenius norm.
     """
     shape = a.shape
-    return _node(a.value.sum(axis=axis, keepdims=keepdims), (a,), lambda g: (_expand(g, shape, axis, keepdims),), "sum")
+    out = a.value.sum(axis=axis, keepdims=keepdims)
+    return _node(out, (a,), lambda g: (_expand(g, shape, axis, keepdims),),
+                 "sum")
 
 
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    r"""Mean over ``axis`` (all by default). Rule: :math:`g / N` copied to every entry, N entries averaged.
+    r"""Mean over ``axis`` (all by default). Rule: ``g / N`` to every entry.
 
-    Chapter 1's :math:`\frac1n` of the MSE; chapter 2's :math:`\frac1B` of the mean cross-entropy.
+    Chapter 1's :math:`\frac1n`; chapter 2's :math:`\frac1B`.
     """
     out = a.value.mean(axis=axis, keepdims=keepdims)
     n, shape = a.value.size // max(np.size(out), 1), a.shape
-    return _node(out, (a,), lambda g: (_expand(g, shape, axis, keepdims) / n,), "mean")
+    return _node(out, (a,),
+                 lambda g: (_expand(g, shape, axis, keepdims) / n,), "mean")
 
 
 def softmax(a: Tensor) -> Tensor:
-    r"""Softmax over the last axis. Rule: :math:`g\,(\operatorname{diag}(s) - s s^T) = s \odot (g - g\cdot s)`, per row.
+    r"""Softmax over the last axis. Rule, per row: :math:`s \odot (g - g s^T)`.
 
-    Chapter 2, step 2 (:math:`\partial s_i/\partial a_j = s_i(\delta_{ij} - s_j)`); chapter 5,
-    :math:`\partial g/\partial t = \operatorname{diag}(g) - g g^T`.
+    That is :math:`g\,(\operatorname{diag}(s) - s^T s)` without the matrix:
+    chapter 2, step 2; chapter 5's :math:`\partial g/\partial t`.
     """
     s = _softmax(a.value)
-    return _node(s, (a,), lambda g: (s * (g - (g * s).sum(axis=-1, keepdims=True)),), "softmax")
+
+    def rule(g: np.ndarray) -> Grads:
+        return (s * (g - (g * s).sum(axis=-1, keepdims=True)),)
+
+    return _node(s, (a,), rule, "softmax")
 
 
 def log_softmax(a: Tensor) -> Tensor:
-    r"""Log-softmax over the last axis. Rule: :math:`g - s \sum_k g_k`, per row (s the softmax).
+    r"""Log-softmax over the last axis. Rule, per row: :math:`g - s\sum_k g_k`.
 
-    Chapter 2's simplification: with :math:`g = -t/B`, this is :math:`\frac1B(s \sum_k t_k - t) = \frac1B(s - t)`.
+    Chapter 2's simplification: with :math:`g = -t/B` it is
+    :math:`\frac1B(s \sum_k t_k - t) = \frac1B(s - t)`.
     """
     out = _log_softmax(a.value)
     s = np.exp(out)
-    return _node(out, (a,), lambda g: (g - s * g.sum(axis=-1, keepdims=True),), "log_softmax")
+
+    def rule(g: np.ndarray) -> Grads:
+        return (g - s * g.sum(axis=-1, keepdims=True),)
+
+    return _node(out, (a,), rule, "log_softmax")
 
 
 def conv2d(a: Any, w: Tensor) -> Tensor:
@@ -338,68 +371,3 @@ def conv2d(a: Any, w: Tensor) -> Tensor:
         return ga, gw
 
     return _node(np.asarray(z), (a, w), rule, "conv2d")
-
-
-# The five homework losses, each written once on the engine, in the chapters' own names.
-# Each takes the parameters as Tensors and the data as NumPy arrays, and returns the scalar loss.
-
-def _conv_mse(p: Mapping[str, Tensor], d: Mapping[str, np.ndarray]) -> Tensor:
-    o = sigmoid(conv2d(constant(d["a"], "a"), p["w"]) + p["b"]).named("o")
-    y_hat = (o * p["v"]).sum(axis=(1, 2)).named("y_hat")
-    return square(constant(d["y"], "y") - y_hat).mean().named("L")
-
-
-def _softmax_ce(p: Mapping[str, Tensor], d: Mapping[str, np.ndarray]) -> Tensor:
-    z = sigmoid(constant(d["x"], "x") @ p["W1"] + p["b1"]).named("z")
-    a2 = (z @ p["W2"] + p["b2"]).named("a2")
-    return -(constant(d["t"], "t") * log_softmax(a2)).sum(axis=-1).mean().named("L")
-
-
-def _three_layer(p: Mapping[str, Tensor], d: Mapping[str, np.ndarray]) -> Tensor:
-    a1 = tanh(constant(d["x"], "x") @ p["W1"] + p["b1"]).named("a1")
-    a2 = tanh(a1 @ p["W2"] + p["b2"]).named("a2")
-    y_hat = sigmoid(a2 @ p["W3"] + p["b3"]).named("y_hat")
-    return square(constant(np.asarray(d["y"])[:, None], "y") - y_hat).sum().named("L")
-
-
-def _frobenius(p: Mapping[str, Tensor], d: Mapping[str, np.ndarray]) -> Tensor:
-    h_sigmoid = sigmoid(constant(d["X"], "X") @ p["W1"] + p["b1"]).named("h_sigmoid")
-    Y_pred = (h_sigmoid @ p["W2"] + p["b2"]).named("Y_pred")
-    return square(constant(d["Y"], "Y") - Y_pred).sum().named("f")
-
-
-def _jacobian_form(p: Mapping[str, Tensor], d: Mapping[str, np.ndarray]) -> Tensor:
-    y0 = tanh(constant(d["x"], "x") + p["b0"]).named("y0")
-    y_pre = softmax(y0 @ p["w1"] + p["b1"]).named("y_pre")
-    return square(y_pre - constant(d["y"], "y")).sum().named("J")
-
-
-ENGINE_LOSSES: dict[str, Callable[[Mapping[str, Tensor], Mapping[str, np.ndarray]], Tensor]] = {
-    "conv_mse": _conv_mse,
-    "softmax_ce": _softmax_ce,
-    "three_layer": _three_layer,
-    "frobenius": _frobenius,
-    "jacobian_form": _jacobian_form,
-}
-
-
-def record(model: str, params: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Tensor, dict[str, Tensor]]:
-    """Run the engine's loss of ``model`` (a key of ENGINE_LOSSES) and its backward pass.
-
-    Returns the loss node (the recorded graph hangs from it) and the parameter leaves, whose
-    ``.grad`` hold the gradients, each of its parameter's shape.
-    """
-    leaves = {k: tensor(v, name=k) for k, v in params.items()}
-    loss = ENGINE_LOSSES[model](leaves, data)
-    loss.backward()
-    return loss, leaves
-
-
-def engine_grads(model: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, np.ndarray]]:
-    """``grads(params, data)`` for ``model`` computed by the engine: the contract of ``models.<name>.grads``."""
-
-    def grads(params: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        _, leaves = record(model, params, data)
-        return {k: np.zeros(t.shape) if t.grad is None else t.grad for k, t in leaves.items()}
-
-    return grads

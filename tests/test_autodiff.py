@@ -1,5 +1,6 @@
 """The engine: every backward rule against central differences and the complex step, on fixed
-and on random shapes and broadcasts, and the five models' losses against their hand-derived grads."""
+and on random shapes and broadcasts, and the five models' losses written on the engine
+(models.on_engine) against their hand-derived grads."""
 
 from __future__ import annotations
 
@@ -11,19 +12,40 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_lib import autodiff as ad
-from backprop_lib.explore import autodiff as ex
-from backprop_lib.explore.autodiff import hand_vs_engine
-from backprop_lib.gradcheck import check_gradients
-from backprop_lib.models import ALL
+from backprop_lib.gradcheck import check_gradients, relative_error
+from backprop_lib.models import ALL, on_engine
 
 RNG = np.random.default_rng(11)
 
 
 def check_rule(build: Callable[..., ad.Tensor], *inputs: np.ndarray) -> None:
-    """Assert the engine's gradient of sum(G * build(inputs)) for every input (see explore.check_rule)."""
-    report = ex.check_rule(build, *inputs)
+    """Assert the engine's gradient of sum(G * build(inputs)) with respect to every input.
+
+    With a random G of the output's shape, the rules' gradient is compared with central
+    differences and the complex step of the same sum, computed by the engine's forward pass
+    alone (on complex values for the complex step).
+    """
+    G = np.random.default_rng(0).normal(size=build(*map(ad.constant, inputs)).shape)
+    names = [f"input {i}" for i in range(len(inputs))]
+
+    def loss(p, _):
+        return (build(*[ad.constant(p[k]) for k in names]).value * G).sum()
+
+    def grads(p, _):
+        leaves = [ad.tensor(p[k]) for k in names]
+        (build(*leaves) * G).sum().backward()
+        return {k: leaf.grad for k, leaf in zip(names, leaves)}
+
+    report = check_gradients(loss, grads, dict(zip(names, inputs)), None)
     assert len(report.rows) == len(inputs)
     report.assert_ok()
+
+
+def hand_vs_engine(hand: np.ndarray, engine: np.ndarray) -> float:
+    """Largest entry-wise relative error, the denominator floored at 1e-8 of the largest entry
+    (an entry that cancels to ~1e-17 in one route and ~1e-18 in the other is no disagreement)."""
+    scale = max(float(np.max(np.abs(hand), initial=0.0)), 1e-300)
+    return float(relative_error(hand, engine, tiny=1e-8 * scale).max(initial=0.0))
 
 
 UNARY = {
@@ -188,7 +210,9 @@ def test_unbroadcast_sums_over_the_batch():
 def test_engine_agrees_with_the_hand_derived_grads(name, batch, seed):
     model = ALL[name]
     params, data = model.example(np.random.default_rng(seed), batch)
-    loss, leaves = ad.record(name, params, data)
+    leaves = {k: ad.tensor(v, name=k) for k, v in params.items()}
+    loss = on_engine.LOSSES[name](leaves, data)
+    loss.backward()
     assert abs(loss.value - model.loss(params, data)) <= 1e-12 * max(1.0, abs(model.loss(params, data)))
     hand = model.grads(params, data)
     assert set(leaves) == set(hand)
@@ -200,7 +224,7 @@ def test_engine_agrees_with_the_hand_derived_grads(name, batch, seed):
 @pytest.mark.parametrize("name", list(ALL))
 def test_engine_gradients_pass_the_numerical_check(name):
     params, data = ALL[name].example(np.random.default_rng(5), 3)
-    check_gradients(ALL[name].loss, ad.engine_grads(name), params, data).assert_ok()
+    check_gradients(ALL[name].loss, on_engine.grads(name), params, data).assert_ok()
 
 
 def test_engine_catches_a_one_entry_error_in_a_hand_derived_gradient():
@@ -208,5 +232,23 @@ def test_engine_catches_a_one_entry_error_in_a_hand_derived_gradient():
     params, data = model.example(np.random.default_rng(0), 4)
     hand = model.grads(params, data)
     hand["W1"][1, 2] *= 1.0001
-    engine = ad.engine_grads("frobenius")(params, data)
+    engine = on_engine.grads("frobenius")(params, data)
     assert hand_vs_engine(hand["W1"], engine["W1"]) > 1e-5
+
+
+def test_hand_vs_engine_is_relative_with_a_floor():
+    assert hand_vs_engine(np.array([1.0, 1e-20]), np.array([1.0, -1e-20])) < 1e-11
+    assert hand_vs_engine(np.array([1.0, 2.0]), np.array([1.0, 2.002])) == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_every_model_has_its_loss_on_the_engine():
+    assert list(on_engine.LOSSES) == list(ALL)
+
+
+def test_check_rule_catches_a_wrong_rule():
+    def bad_tanh(a):  # the rule of 1 + tanh^2: a sign slip
+        f = np.tanh(a.value)
+        return ad.Tensor(f, (a,), lambda g: (g * (1.0 + f * f),), "tanh")
+
+    with pytest.raises(AssertionError):
+        check_rule(bad_tanh, RNG.normal(size=(3, 2)))

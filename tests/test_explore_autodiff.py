@@ -1,4 +1,4 @@
-"""Chapter 6's helpers: the seeds' slips as derivations, the heatmap, the recorded graph, the timing."""
+"""Chapter 6's widget: the heatmap of a derivation checked entry by entry, and its update."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from backprop_lib import autodiff as ad  # noqa: E402
 from backprop_lib.explore import autodiff as ex  # noqa: E402
 from backprop_lib.gradcheck import check_derivation  # noqa: E402
-from backprop_lib.models import ALL  # noqa: E402
+from backprop_lib.models import ALL, frobenius, softmax_ce  # noqa: E402
+from backprop_lib.plotting import check_readable  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -23,107 +23,63 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("name", list(ALL))
-@pytest.mark.parametrize("batch", [1, 3, 6])
-def test_each_derivation_without_its_slip_is_right(name, batch):
-    params, data = ALL[name].example(np.random.default_rng(4), batch)
-    check_derivation(ALL[name].loss, ex.DERIVATIONS[name], params, data).assert_ok()
+def two_columns_wrong(p, d):
+    """softmax_ce's gradient with columns 2 and 3 of W1 scaled: 10 wrong entries of W1."""
+    g = softmax_ce.grads(p, d)
+    g["W1"][:, 2:] *= 1.5
+    return g
 
 
-@pytest.mark.parametrize("key", [k for k, s in ex.SLIPS.items() if s.slip not in ("no batch sum", "brackets")])
-def test_each_slip_spoils_exactly_the_parameters_it_names(key):
-    slip = ex.SLIPS[key]
-    report = ex.slip_report(key, batch=6)
-    wrong = {r.name for r in report.rows if not report.entry_ok(r.name).all()}
-    assert wrong == set(slip.hits), (key, wrong)
-    assert report_at_batch_1_ok(key) == slip.hidden_at_batch_1
-
-
-def report_at_batch_1_ok(key: str) -> bool:
-    return ex.slip_report(key, batch=1).ok
-
-
-def test_the_brackets_pass_at_batch_1_are_wrong_at_batch_d_and_raise_otherwise():
-    key = "frobenius: brackets"
-    assert ex.slip_report(key, 1).ok
-    report = ex.slip_report(key, 3)  # N = d = 3: X^T (...) W2^T has the shape of sigmoid'(h)
-    assert [r.name for r in report.rows if not report.entry_ok(r.name).all()] == ["W1"]
-    with pytest.raises(ValueError, match="broadcast"):
-        ex.slip_report(key, 5)
-
-
-def test_the_literal_batch_formula_is_refused_for_its_shape():
-    with pytest.raises(ValueError, match="sum over the batch missing"):
-        ex.slip_report("frobenius: no batch sum", 4)
-
-
-def test_a_sign_and_a_missing_mean_have_uniform_errors():
-    assert np.allclose(np.concatenate([r.cs_error.ravel() for r in ex.slip_report("conv_mse: sign", 3).rows]), 2.0)
-    errs = np.concatenate([r.cs_error.ravel() for r in ex.slip_report("conv_mse: no 1/n", 4).rows])
-    np.testing.assert_allclose(errs, 3 / 4, rtol=1e-12)  # B times too large: |B g - g| / |B g| = (B - 1)/B
+def framed(fig) -> int:
+    return sum(isinstance(p, Rectangle) and p.get_edgecolor()[:3] == (0, 0, 0)
+               for ax in fig.axes for p in ax.patches)
 
 
 def test_heatmap_frames_exactly_the_wrong_entries():
-    report = ex.slip_report("softmax_ce: misplaced entry", 4)
+    params, data = softmax_ce.example(np.random.default_rng(1), 4)
+    report = check_derivation(softmax_ce.loss, two_columns_wrong, params, data)
     fig = ex.derivation_heatmap(report, "t")
     panels = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title().split()[0] for ax in panels] == ["W1", "b1", "W2", "b2"]
-    framed = sum(isinstance(p, Rectangle) and p.get_edgecolor()[:3] == (0, 0, 0) for ax in panels for p in ax.patches)
-    assert framed == sum(len(report.wrong_entries(r.name)) for r in report.rows) > 0
+    assert framed(fig) == len(report.wrong_entries("W1")) == 10
     assert panels[0].images[0].get_array().shape == (5, 4) and panels[1].images[0].get_array().shape == (1, 4)
-    assert "all right" in panels[2].get_title()
+    assert "10 wrong" in panels[0].get_title() and "right" in panels[2].get_title()
+    wrong_cells = {(round(t.get_position()[1]), round(t.get_position()[0])) for t in panels[0].texts
+                   if t.get_text() != "0" and float(t.get_text()) > 0.01}
+    assert wrong_cells == {(i, j) for i in range(5) for j in (2, 3)}  # the error is written in its cell
 
 
-def test_slip_figure_shows_the_refusal_as_a_message():
-    fig = ex.slip_figure("frobenius: no batch sum", 3)
-    texts = " ".join(" ".join(t.get_text().split()) for ax in fig.axes for t in ax.texts)
-    assert "refused" in texts and "shape (3, 5)" in texts
-    fig = ex.slip_figure("three_layer: transpose", 3)
-    assert len([ax for ax in fig.axes if ax.images]) == 6
+def test_a_right_formula_draws_no_frame():
+    params, data = frobenius.example(np.random.default_rng(0), 3)
+    fig = ex.derivation_heatmap(check_derivation(frobenius.loss, frobenius.grads, params, data))
+    assert framed(fig) == 0
+    assert all("right" in ax.get_title() for ax in fig.axes if ax.images)
 
 
-def test_graph_layout_has_every_node_and_edge_with_values_and_gradients():
-    params, data = ALL["conv_mse"].example(np.random.default_rng(0), 1)
-    loss, leaves = ad.record("conv_mse", params, data)
-    nodes, edges, kinds = ex.graph_layout(loss)
-    order = ad.topological_order(loss)
-    assert len(nodes) == len(order) and len(edges) == sum(len(n.parents) for n in order)
-    assert sorted(kinds.values()).count("param") == 3 and sorted(kinds.values()).count("data") == 2
-    labels = [label for _, _, label in nodes.values()]
-    assert any(label.startswith("w\n") and f"{params['w'][0, 0]:.2f}" in label
-               and f"{leaves['w'].grad[0, 0]:.2f}" in label for label in labels)
-    assert sum(y == 0.0 for _, y, _ in nodes.values()) == sum(1 for n in order if n.parents)
-    fig = ex.draw_recorded_graph(loss, highlight_to=leaves["w"])
-    red = [a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None
-           and a.arrow_patch.get_linewidth() > 2]
-    assert len(red) == 8  # w -> conv2d -> + -> sigmoid -> * -> sum -> - -> square -> mean
+def test_slip_figure_draws_the_heatmap_at_the_batch_size_asked():
+    fig = ex.slip_figure(softmax_ce, two_columns_wrong, batch=3, title="slip")
+    assert len([ax for ax in fig.axes if ax.images]) == 4 and framed(fig) == 10
+    assert fig._suptitle.get_text() == "slip"
 
 
-def test_compare_all_rows_and_reports():
-    rows, reports = ex.compare_all(seed=0, batch=2)
-    assert len(rows) == sum(len(m.PARAMS) for m in ALL.values()) and len(reports) == 2 * len(ALL)
-    assert all(r.ok for r in reports) and max(r.hand_engine for r in rows) < 1e-10
-    table = ex.markdown_table(rows)
-    assert table.count("\n") == len(rows) + 1 and "`conv_mse` | `w`" in table
+def test_slip_figure_shows_a_refusal_as_a_message():
+    def per_example_bias(p, d):  # one row per example: refused for its shape
+        return {**frobenius.grads(p, d), "b2": 2 * (frobenius.forward(p, d)["Y_pred"] - d["Y"])}
+
+    def cannot_broadcast(p, d):
+        return {"W1": np.ones((3, 5)) * np.ones((4, 5))}
+
+    for my_grad, said in [(per_example_bias, "(4, 2)"), (cannot_broadcast, "broadcast")]:
+        fig = ex.slip_figure(frobenius, my_grad, batch=4)
+        text = " ".join(" ".join(t.get_text().split()) for ax in fig.axes for t in ax.texts)
+        assert "refused" in text and said in text
+        assert not any(ax.images for ax in fig.axes)
 
 
-def test_hand_vs_engine_is_relative_with_a_floor():
-    assert ex.hand_vs_engine(np.array([1.0, 1e-20]), np.array([1.0, -1e-20])) < 1e-11
-    assert ex.hand_vs_engine(np.array([1.0, 2.0]), np.array([1.0, 2.002])) == pytest.approx(1e-3, rel=1e-3)
-
-
-def test_paired_times_and_graph_size():
-    calls = {"f": 0, "g": 0}
-
-    def f():
-        calls["f"] += 1
-
-    def g():
-        calls["g"] += 1
-
-    tf, tg = ex.paired_times(f, g, repeats=4, number=2)
-    assert calls == {"f": 9, "g": 9} and tf >= 0 and tg >= 0
-    t = ad.tensor(np.ones((2, 3)))
-    loss = ad.tanh(t).sum()
-    loss.backward()
-    assert ex.graph_size(loss) == (3, 48 + 48 + 48 + 48 + 8 + 8)
+@pytest.mark.parametrize("name", list(ALL))
+def test_figures_fit_the_column_and_are_readable(name):
+    model = ALL[name]
+    fig = ex.slip_figure(model, model.grads, batch=6)
+    fig.canvas.draw()
+    assert fig.get_size_inches()[0] <= 8.6
+    check_readable(fig)  # raises if any text would show under 8 pt in the book
