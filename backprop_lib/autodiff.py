@@ -23,7 +23,9 @@ Shapes follow the package: rows are examples, a gradient has its variable's
 shape. Values may be complex (the complex step passes through every
 operation). Data are leaves with ``requires_grad=False``: they get no
 gradient, and the rules skip the work for them. The five losses of the book
-written on this engine are in :mod:`backprop_lib.models.on_engine`.
+written on this engine are in :mod:`backprop_lib.models.on_engine`;
+:func:`check_rule` checks any operation's rules against both numerical
+derivatives.
 
 References: Baydin et al. (2018), Griewank & Walther (2008); A. Karpathy's
 micrograd.
@@ -39,6 +41,7 @@ import numpy as np
 from .activations import log_softmax as _log_softmax
 from .activations import sigmoid as _sigmoid
 from .activations import softmax as _softmax
+from .gradcheck import GradCheckReport, check_gradients
 
 Grads = tuple[np.ndarray | None, ...]  # one gradient per parent
 Rule = Callable[[np.ndarray], Grads]
@@ -371,3 +374,33 @@ def conv2d(a: Any, w: Tensor) -> Tensor:
         return ga, gw
 
     return _node(np.asarray(z), (a, w), rule, "conv2d")
+
+
+# Checking a rule ---------------------------------------------------------------
+
+
+def check_rule(op: Callable[..., Tensor], *inputs: np.ndarray,
+               **named: np.ndarray) -> GradCheckReport:
+    """Check ``op``'s backward rules against both numerical derivatives.
+
+    ``op`` builds a tensor from tensors; ``inputs`` (named "input 0", ...)
+    or ``named`` are its arguments' values, in order. With a random ``G`` of
+    the output's shape (seed 0), the engine's gradient of ``sum(G * op(x))``
+    with respect to every input is compared by ``check_gradients`` with
+    central differences and the complex step of the same sum, computed by
+    the forward pass alone. Raises AssertionError if a rule is wrong;
+    returns the report.
+    """
+    values = {**{f"input {i}": v for i, v in enumerate(inputs)}, **named}
+    out = op(*map(constant, values.values()))
+    G = np.random.default_rng(0).normal(size=out.shape)
+
+    def total(p: dict, _: None) -> Any:  # sum(G * op(x)), forward only
+        return (op(*map(constant, p.values())).value * G).sum()
+
+    def rules(p: dict, _: None) -> dict:  # its gradient by the rules
+        x = [tensor(v) for v in p.values()]
+        (op(*x) * G).sum().backward()
+        return {k: t.grad for k, t in zip(p, x)}
+
+    return check_gradients(total, rules, values, None).assert_ok()

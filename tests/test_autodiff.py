@@ -4,41 +4,17 @@ and on random shapes and broadcasts, and the five models' losses written on the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_lib import autodiff as ad
+from backprop_lib.autodiff import check_rule
 from backprop_lib.gradcheck import check_gradients, relative_error
 from backprop_lib.models import ALL, on_engine
 
 RNG = np.random.default_rng(11)
-
-
-def check_rule(build: Callable[..., ad.Tensor], *inputs: np.ndarray) -> None:
-    """Assert the engine's gradient of sum(G * build(inputs)) with respect to every input.
-
-    With a random G of the output's shape, the rules' gradient is compared with central
-    differences and the complex step of the same sum, computed by the engine's forward pass
-    alone (on complex values for the complex step).
-    """
-    G = np.random.default_rng(0).normal(size=build(*map(ad.constant, inputs)).shape)
-    names = [f"input {i}" for i in range(len(inputs))]
-
-    def loss(p, _):
-        return (build(*[ad.constant(p[k]) for k in names]).value * G).sum()
-
-    def grads(p, _):
-        leaves = [ad.tensor(p[k]) for k in names]
-        (build(*leaves) * G).sum().backward()
-        return {k: leaf.grad for k, leaf in zip(names, leaves)}
-
-    report = check_gradients(loss, grads, dict(zip(names, inputs)), None)
-    assert len(report.rows) == len(inputs)
-    report.assert_ok()
 
 
 def hand_vs_engine(hand: np.ndarray, engine: np.ndarray) -> float:
@@ -252,3 +228,12 @@ def test_check_rule_catches_a_wrong_rule():
 
     with pytest.raises(AssertionError):
         check_rule(bad_tanh, RNG.normal(size=(3, 2)))
+
+
+def test_check_rule_names_the_inputs_and_returns_its_report():
+    x, w = RNG.normal(size=(4, 3)), RNG.normal(size=(3, 2))
+    report = check_rule(ad.matmul, x, w)
+    assert [r.name for r in report.rows] == ["input 0", "input 1"] and report.ok
+    named = check_rule(ad.matmul, A=x, B=w)
+    assert [r.name for r in named.rows] == ["A", "B"]
+    assert named["A"].analytic.shape == x.shape and named["B"].analytic.shape == w.shape

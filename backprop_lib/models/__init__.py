@@ -22,6 +22,10 @@ module                    seed    network and loss
 ``frobenius``             003     sigmoid hidden layer, squared Frobenius norm
 ``jacobian_form``         004     tanh of a shifted input, softmax, squared error
 ========================  ======  ==========================================================
+
+``on_engine`` holds the same five losses written on chapter 6's autodiff engine
+(:mod:`backprop_lib.autodiff`), which differentiates them with no hand-derived rule of
+these modules: the independent route ``tests/test_autodiff.py`` compares them with.
 """
 
 from . import conv_mse, frobenius, jacobian_form, softmax_ce, three_layer
