@@ -4,8 +4,9 @@ resolved by pip within the versions pinned in requirements.txt, plus ipykernel, 
 Jupyter brings) executes every downloaded notebook, copied to a temporary folder outside the
 clone, with nbclient.
 
-Slow: one environment per session (about a minute with pip's download cache warm), then every
-chapter. pip may download from PyPI; its cache (~/.cache/pip) is kept between runs.
+Slow: one environment per session, then every chapter (on this project's shared 2-core machine,
+under load: 200 s for the environment, 25 to 60 s a chapter). pip may download from PyPI; its
+usual cache applies, nothing here turns it off.
 """
 
 from __future__ import annotations
