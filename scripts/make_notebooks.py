@@ -27,6 +27,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import jupyter_markdown as jm  # noqa: E402
+import libwheel  # noqa: E402
 
 INDEX = ROOT / "_build" / ".doctrees" / "notebooks-index.json"
 HTML = ROOT / "_build" / "html"
@@ -72,7 +73,7 @@ def write_notebooks(index_path: Path = INDEX, out: Path | None = None, base_url:
         target = (out / f"{Path(docname).name}.ipynb") if out else ROOT / f"{docname}.ipynb"
         href = jm.absolute_href(base_url) if base_url else local_href(target)
         nb = jm.convert_notebook(jm.read_myst(source), page, href, index["extensions"], source_dir=source.parent,
-                                 preamble=clone_preamble(page, index["wheel"]))
+                                 preamble=clone_preamble(page, index["wheel"] or libwheel.wheel_name(ROOT)))
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
         written.append(target)

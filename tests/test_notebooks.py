@@ -128,11 +128,19 @@ def test_figures_travel_as_attachments(tmp_path: Path):
         jm.convert_markdown(ctx, "![no](missing.png)")
 
 
-def test_unknown_directives_and_substitutions_are_errors():
+def test_definition_lists_and_reference_links():
+    refs = page(roles={":eq:`x-a`": [{"md": "(2.3)", "href": "book/chx.html#equation-x-a"}]})
+    out = convert("Loss\n: the mean of {eq}`x-a`\n  over the batch\n\nSee [the docs][d].\n\n[d]: https://example.org\n", refs)
+    assert out.startswith("**Loss**\n> the mean of [(2.3)](../../book/chx.html#equation-x-a)\n> over the batch\n\nSee [the docs][d].")
+
+
+def test_unknown_directives_substitutions_and_footnotes_are_errors():
     with pytest.raises(jm.ConversionError, match=r"\{glue:figure\}"):
         convert("```{glue:figure} fig\n```\n")
     with pytest.raises(jm.ConversionError, match="substitution"):
         convert("The {{ value }} here.")
+    with pytest.raises(jm.ConversionError, match="footnote"):
+        convert("A claim.[^1]\n\n[^1]: Its source.\n")
 
 
 def test_hidden_cells_keep_their_tags_and_are_collapsed():

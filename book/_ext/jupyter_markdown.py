@@ -277,15 +277,16 @@ def _inline(ctx: Context, text: str, line: int, counts: dict[str, int]) -> str:
             counts["role"] += 1
             return _role(ctx, m.group("rname"), m.group("rbody"), line)
         if m.group("link"):
-            counts["image" if m.group("bang") else "link"] += 1
             label, target = m.group("ltext"), (m.group("href") or "").strip("<>")
             if m.group("bang"):
+                counts["image"] += 1
                 return _image(ctx, target, label, line)
             if target.startswith("#"):
                 return f"[{_inline(ctx, label, line, counts)}]({ctx.href(ctx.page.html + target)})"
             scheme = _SCHEME.match(target)
             if scheme and scheme.group(1).lower() in URL_SCHEMES:
                 return f"[{_inline(ctx, label, line, counts)}]({target})"
+            counts["internal"] += 1
             entry = ctx.next_link(target, line)
             own = _inline(ctx, label, line, counts).strip()
             return segments_to_markdown(entry["segments"], ctx.href, own or None)
@@ -294,14 +295,21 @@ def _inline(ctx: Context, text: str, line: int, counts: dict[str, int]) -> str:
     return _INLINE.sub(replace, text)
 
 
+def _is_internal(href: str) -> bool:
+    """A link MyST resolves itself (to a label or a page), not a URL or an anchor of the page."""
+    scheme = _SCHEME.match(href)
+    return not href.startswith("#") and not (scheme and scheme.group(1).lower() in URL_SCHEMES)
+
+
 def _count_tokens(tokens: list[Token]) -> dict[str, int]:
-    counts = {"role": 0, "link": 0, "image": 0}
+    """Roles, internal links and images as the MyST parser sees them (the conversion must meet as many)."""
+    counts = {"role": 0, "internal": 0, "image": 0}
     for tok in tokens:
         for child in tok.children or []:
             if child.type == "myst_role":
                 counts["role"] += 1
-            elif child.type == "link_open":
-                counts["link"] += 1
+            elif child.type == "link_open" and _is_internal(str(child.attrGet("href") or "")):
+                counts["internal"] += 1
             elif child.type == "image":
                 counts["image"] += 1
     return counts
@@ -324,32 +332,45 @@ def convert_markdown(ctx: Context, text: str, line0: int = 0) -> str:
         start, end = tok.map
         if tok.type == "substitution_block" or any(c.type == "substitution_inline" for c in tok.children or []):
             raise ConversionError(f"{ctx.where(line0 + start)}: MyST substitutions are not converted")
+        if tok.type.startswith("footnote") or any(c.type == "footnote_ref" for c in tok.children or []):
+            raise ConversionError(f"{ctx.where(line0 + start)}: footnotes are not converted (Jupyter's Markdown has none)")
         if _is_special(tok):
             special[start] = tok
         elif tok.type in _CODE_TOKENS:
             verbatim.update(range(start, end))
 
     out: list[str] = []
-    counts = {"role": 0, "link": 0, "image": 0}
+    counts = {"role": 0, "internal": 0, "image": 0}
     prose: list[str] = []
 
     def flush(at: int) -> None:
         if prose:
-            out.append(_inline(ctx, "\n".join(prose), at, counts))
+            out.extend(_inline(ctx, "\n".join(prose), at, counts).split("\n"))
             prose.clear()
+
+    def separate(sep: str) -> None:
+        if out and out[-1].strip(" \t>"):
+            out.append(sep)
 
     i = 0
     while i < len(lines):
         if i in special:
             flush(line0 + i)
             tok = special[i]
-            new = _block(ctx, tok, line0 + i)
+            if tok.type == "dl_open":
+                new = _definition_list(ctx, lines[tok.map[0] : tok.map[1]], line0 + i, counts)
+            else:
+                new = _block(ctx, tok, line0 + i)
             prefix = re.match(r"^[ \t>]*", lines[i]).group(0) if tok.level else ""
             if prefix:
                 new = "\n".join(prefix + ln if ln else prefix.rstrip() for ln in new.split("\n"))
-            if new or (out and out[-1] != ""):
-                out.append(new)
+            if new:  # a block of its own: blank lines around it (inside a quote, quoted ones)
+                separate(prefix.rstrip())
+                out.extend(new.split("\n"))
+                out.append(prefix.rstrip())
             i = tok.map[1]
+            while i < len(lines) and not lines[i].strip(" \t>") and out and not out[-1].strip(" \t>"):
+                i += 1  # no second blank line
         elif i in verbatim:
             flush(line0 + i)
             out.append(lines[i])
@@ -361,8 +382,7 @@ def convert_markdown(ctx: Context, text: str, line0: int = 0) -> str:
     expected = _count_tokens(tokens)
     if counts != expected:
         raise ConversionError(f"{ctx.where(line0)}: found {counts} in the text where the MyST parser sees {expected}")
-    result = "\n".join(out)
-    return re.sub(r"\n{3,}", "\n\n", result).strip("\n")
+    return "\n".join(out).strip("\n")
 
 
 def _details(ctx: Context, title: str, body: str, line: int, open_: bool, classes: str = "") -> str:
@@ -374,7 +394,7 @@ def _details(ctx: Context, title: str, body: str, line: int, open_: bool, classe
 
 def _inline_html(ctx: Context, text: str, line: int) -> str:
     """A title as HTML (a <summary> is HTML, where Markdown is not parsed); math is kept for MathJax."""
-    md = _inline(ctx, text, line, {"role": 0, "link": 0, "image": 0})
+    md = _inline(ctx, text, line, {"role": 0, "internal": 0, "image": 0})
     maths: list[str] = []
 
     def keep(m: re.Match) -> str:
@@ -390,6 +410,8 @@ def _is_special(tok: Token) -> bool:
     """A block token that is replaced whole (MyST syntax or display math)."""
     if tok.type == "fence":
         return tok.info.strip().startswith("{")
+    if tok.type == "dl_open":
+        return tok.level == 0
     return tok.type in {"myst_target", "myst_line_comment", "myst_block_break", "math_block_label", "math_block", "colon_fence"}
 
 
@@ -402,6 +424,24 @@ def _block(ctx: Context, tok: Token, line: int) -> str:
     if tok.type == "math_block":
         return display_math(tok.content)
     return _directive(ctx, tok.info, tok.content, line)
+
+
+def _definition_list(ctx: Context, source: list[str], line: int, counts: dict[str, int]) -> str:
+    """A definition list (Jupyter's Markdown has none): each term in bold, its definitions quoted."""
+    out, in_definition = [], False
+    for text in source:
+        start = re.match(r"^ {0,3}:\s+(.*)$", text)
+        if start:
+            out.append("> " + start.group(1))
+            in_definition = True
+        elif not text.strip():
+            out.append("")
+        elif in_definition and text[:1] in " \t":
+            out.append("> " + text.strip())
+        else:
+            out.append(f"**{text.strip()}**")
+            in_definition = False
+    return _inline(ctx, "\n".join(out).strip("\n"), line, counts)
 
 
 def _equation_number(ctx: Context, label: str, line: int) -> str:
@@ -448,7 +488,7 @@ def _directive(ctx: Context, info: str, content: str, line: int) -> str:
         prefix = f"{ctx.page.figures[label]}: " if label and label in ctx.page.figures else ""
         return f"{img}\n\n*{prefix}{caption}*" if "\n\n" not in caption else f"{img}\n\n{prefix}{caption}"
     if name == "table":
-        caption = f"*{_inline(ctx, arg, line, {'role': 0, 'link': 0, 'image': 0})}*\n\n" if arg else ""
+        caption = f"*{_inline(ctx, arg, line, {'role': 0, 'internal': 0, 'image': 0})}*\n\n" if arg else ""
         return caption + convert_markdown(ctx, body, line + 1)
     if name == "raw":
         return body if arg.strip() == "html" else ""

@@ -45,7 +45,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import jupyter_markdown as jm  # noqa: E402
 import libwheel  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 INDEX_NAME = "notebooks-index.json"
 MARK = "nb-xref"
 logger = logging.getLogger(__name__)
@@ -200,9 +199,12 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
 # -- writing ----------------------------------------------------------------------------------------------
 
 
-def site_preamble(page: jm.PageRefs, wheel: str) -> str:
+def site_preamble(page: jm.PageRefs, wheel: str | None) -> str:
     """The install note of a notebook downloaded from the site (the wheel lies beside it)."""
     chapter = f"chapter {page.number} of " if page.number else ""
+    if wheel is None:  # a book built outside the project (no pyproject.toml): no wheel to offer
+        return (f"> **To run this notebook** ({chapter}*Backprop, Derived and Checked*) you need Python 3.11 or "
+                f"later with Jupyter, numpy, matplotlib, ipywidgets and the book's library `backprop_lib`.")
     return (
         f"> **To run this notebook** ({chapter}*Backprop, Derived and Checked*, made from "
         f"[its page in the book]({posixpath.basename(page.html)})): you need Python 3.11 or later with Jupyter, "
@@ -228,7 +230,7 @@ def _write_notebook(app: Sphinx, docname: str) -> None:
     source = Path(app.env.doc2path(docname))
     href = _notebook_href(app, docname)
     # the page link in the preamble is relative to the notebook's folder like the others
-    preamble = site_preamble(page, libwheel.wheel_name(ROOT)).replace(
+    preamble = site_preamble(page, app.notebook_wheel_name).replace(  # type: ignore[attr-defined]
         f"]({posixpath.basename(page.html)})", f"]({href(page.html)})"
     )
     try:
@@ -249,9 +251,9 @@ def _offer_notebook(app: Sphinx, pagename: str, templatename: str, context: dict
 
 def _offer_wheel(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     """Add the wheel to the download menu of a chapter page (after sphinx-book-theme built it)."""
-    if not context.get("ipynb_source"):
+    wheel = app.notebook_wheel_name  # type: ignore[attr-defined]
+    if not context.get("ipynb_source") or wheel is None:
         return
-    wheel = libwheel.wheel_name(ROOT)
     folder = posixpath.dirname(pagename)
     url = f"{context['pathto']('_sources', 1)}/{folder + '/' if folder else ''}{wheel}"
     for group in context.get("header_buttons", []):
@@ -264,12 +266,18 @@ def _offer_wheel(app: Sphinx, pagename: str, templatename: str, context: dict[st
 
 
 def _builder_inited(app: Sphinx) -> None:
+    """Build (or find cached) the wheel of the project the book is built from: its pyproject.toml
+    is beside _config.yml. A copy of the book without it (as the build tests make) offers none."""
     app.notebook_pages = {}  # type: ignore[attr-defined]
-    if app.builder.name == "html":
-        try:
-            app.notebook_wheel = str(libwheel.library_wheel(ROOT, Path(app.outdir).parent / ".wheels"))  # type: ignore[attr-defined]
-        except RuntimeError as err:
-            raise ExtensionError(str(err)) from err
+    app.notebook_wheel = app.notebook_wheel_name = None  # type: ignore[attr-defined]
+    project = Path(app.srcdir)
+    if app.builder.name != "html" or not (project / "pyproject.toml").is_file():
+        return
+    try:
+        wheel = libwheel.library_wheel(project, Path(app.outdir).parent / ".wheels")
+    except RuntimeError as err:
+        raise ExtensionError(str(err)) from err
+    app.notebook_wheel, app.notebook_wheel_name = wheel, wheel.name  # type: ignore[attr-defined]
 
 
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
@@ -286,9 +294,11 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if missing:
         raise ExtensionError(f"notebooks: no record of {missing}; build with --all")
     index = {"extensions": list(app.config.myst_enable_extensions), "html_baseurl": app.config.html_baseurl,
-             "wheel": libwheel.wheel_name(ROOT), "pages": dict(sorted(pages.items()))}
+             "wheel": app.notebook_wheel_name, "pages": dict(sorted(pages.items()))}  # type: ignore[attr-defined]
     index_path.write_text(json.dumps(index, indent=1, ensure_ascii=False), encoding="utf-8")
     # the wheel beside the notebooks
+    if app.notebook_wheel is None:  # type: ignore[attr-defined]
+        return
     wheel = Path(app.notebook_wheel)  # type: ignore[attr-defined]
     for folder in sorted({posixpath.dirname(name) for name in pages}):
         target = Path(app.outdir) / "_sources" / folder / wheel.name
