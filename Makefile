@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test setup notebooks pdf bench clean
+.PHONY: book test setup notebooks lab pdf bench clean
 
 setup: $(STAMP)
 
@@ -48,9 +48,19 @@ pdf: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-notebooks: $(STAMP)
-	$(BIN)/jupytext --to ipynb book/*.md --quiet
-	@ls book/*.ipynb
+# book/<chapter>.ipynb for a plain Jupyter: the chapters converted as the site's downloads are
+# (equation numbers and references from the book build, which runs first; links to the local
+# HTML build, or under BOOK_URL=https://... if set). See scripts/make_notebooks.py.
+notebooks: book
+	$(BIN)/python scripts/make_notebooks.py
+
+# JupyterLab from .venv on book/ (jupytext opens a chapter as a notebook, jupyterlab-myst renders
+# its MyST, the sliders are live), on 127.0.0.1, printing the URL with its token. Ctrl-C stops it.
+# LAB_PORT=8888; LAB_ARGS adds jupyter-lab options (e.g. LAB_ARGS=--IdentityProvider.token=...).
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+lab: $(STAMP)
+	$(BIN)/python scripts/lab.py --port $(LAB_PORT) $(LAB_ARGS)
 
 clean:
 	rm -rf _build book/*.ipynb
