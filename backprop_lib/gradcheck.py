@@ -376,6 +376,22 @@ def with_entry(arr: np.ndarray, index: tuple[int, ...], value: complex | float |
     return out
 
 
+def loss_of_param(loss: LossFn, params: Params, data: Any, name: str) -> Callable[[np.ndarray], Any]:
+    r"""The loss as a function of one whole parameter, the others held fixed: :math:`v \mapsto L(\theta_{name} = v)`.
+
+    ``f(v)`` takes an array of ``params[name]``'s shape, real or complex, so that
+    ``check_step(name, f, params[name], dL)`` checks a derived gradient of that parameter.
+    ``params`` is not modified.
+    """
+    if name not in params:
+        raise ValueError(f"loss_of_param: {name!r} is not a parameter; the parameters are {sorted(params)}")
+
+    def f(v: np.ndarray) -> Any:
+        return loss({**params, name: v}, data)
+
+    return f
+
+
 def loss_of_entry(loss: LossFn, params: Params, data: Any, name: str,
                   index: tuple[int, ...]) -> Callable[[np.ndarray], Any]:
     r"""The loss as a function of one parameter entry: :math:`t \mapsto L(\theta \text{ with } \theta_{name}[index] = t)`.

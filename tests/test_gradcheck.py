@@ -179,3 +179,13 @@ def test_report_prints_within_80_columns_and_renders_a_styled_table():
     with pytest.raises(AssertionError) as err:
         broken.assert_ok()
     assert max(len(line) for line in str(err.value).splitlines()) <= 80
+
+
+def test_loss_of_param_is_the_loss_along_one_parameter():
+    params, data = softmax_ce.example(np.random.default_rng(5), batch=3)
+    f = gc.loss_of_param(softmax_ce.loss, params, data, "W2")
+    assert f(params["W2"]) == pytest.approx(softmax_ce.loss(params, data), rel=1e-15)
+    assert f(1.1 * params["W2"]) != pytest.approx(f(params["W2"]))  # (a shift would not: softmax)
+    gc.check_step("dL/dW2", f, params["W2"], softmax_ce.grads(params, data)["W2"])
+    with pytest.raises(ValueError, match="'W3' is not a parameter"):
+        gc.loss_of_param(softmax_ce.loss, params, data, "W3")
