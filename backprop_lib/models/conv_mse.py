@@ -89,24 +89,33 @@ def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     - ``b``: :math:`\sum_{bij} \delta_{bij}`, (); ``v``: :math:`\sum_b \partial L/\partial\hat y_b\, o_b`, (m, m)
     - ``a``: full convolution of δ with w, (B, H, W); left out when ``inputs`` is False
     """
-    p, d = _checked(params, data)
-    a, w, v = d["a"], p["w"], p["v"]
-    z = conv2d(a, w, p["b"])
-    o, do_dz = sigmoid_and_prime(z)  # o (1 - o), without the cancellation of 1 - o
-    r = _y_hat(o, v) - d["y"]
-    d_yhat = 2.0 * r / r.size  # -2 (y - y_hat) / B, as losses.mse_grad
-    d_o = d_yhat[:, None, None] * v
-    delta = d_o * do_dz
-    d_v = (d_yhat @ o.reshape(o.shape[0], -1)).reshape(v.shape)
-    out = {"y_hat": d_yhat, "o": d_o, "z": delta, "v": d_v}
-    if inputs:
-        out["a"], out["w"], out["b"] = conv2d_backward(delta, (a, w))
-    else:
-        out["w"], out["b"] = conv2d_params_backward(delta, a, w.shape)
-    return out
+    return _backward(*_checked(params, data), full=True, inputs=inputs)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``w`` (kh, kw), ``b`` () and ``v`` (m, m)."""
-    g = backward(params, data, inputs=False)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False, inputs=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    a, w, v = d["a"], p["w"], p["v"]
+    o, do_dz = sigmoid_and_prime(conv2d(a, w, p["b"]))  # o (1 - o), without the cancellation of 1 - o
+    r = _y_hat(o, v) - d["y"]
+    d_yhat = 2.0 * r / r.size  # -2 (y - y_hat) / B, as losses.mse_grad
+    out = {"y_hat": d_yhat, "v": (d_yhat @ o.reshape(o.shape[0], -1)).reshape(v.shape)}
+    del o
+    delta = d_yhat[:, None, None] * v  # dL/do
+    if full:
+        out["o"] = delta
+    delta = delta * do_dz  # the delta map dL/dz
+    del do_dz
+    if full:
+        out["z"] = delta
+    if inputs:
+        out["a"], out["w"], out["b"] = conv2d_backward(delta, (a, w))
+    else:
+        out["w"], out["b"] = conv2d_params_backward(delta, a, w.shape)
+    order = ("y_hat", "o", "z", "v", "a", "w", "b") if full else PARAMS
+    return {k: out[k] for k in order if k in out}

@@ -74,23 +74,33 @@ def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     - ``X``: :math:`\{[2(Y_{pred} - Y) W_2^T] \odot \sigma'(h)\} W_1^T` (N, d); ``X`` and ``Y`` are left out
       when ``inputs`` is False
     """
-    p, d = _checked(params, data)
-    X = d["X"]
-    h = affine(X, p["W1"], p["b1"])
-    h_sigmoid, dhs_dh = sigmoid_and_prime(h)  # h_sigmoid (1 - h_sigmoid), without its cancellation
-    d_Yp = 2.0 * (affine(h_sigmoid, p["W2"], p["b2"]) - d["Y"])  # as losses.frobenius_sq_grad
-    d_W2, d_b2 = affine_params_backward(d_Yp, h_sigmoid)
-    d_hs = d_Yp @ p["W2"].T
-    d_h = d_hs * dhs_dh
-    d_W1, d_b1 = affine_params_backward(d_h, X)
-    data_grads = {"Y": -d_Yp} if inputs else {}
-    out = {**data_grads, "Y_pred": d_Yp, "h_sigmoid": d_hs, "h": d_h}
-    if inputs:
-        out["X"] = d_h @ p["W1"].T
-    return {**out, "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2}
+    return _backward(*_checked(params, data), full=True, inputs=inputs)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``W1``, ``b1``, ``W2``, ``b2`` (their shapes)."""
-    g = backward(params, data, inputs=False)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False, inputs=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    X, W1, W2 = d["X"], p["W1"], p["W2"]
+    h_sigmoid, dhs_dh = sigmoid_and_prime(affine(X, W1, p["b1"]))  # h_sigmoid (1 - h_sigmoid), no cancellation
+    G = 2.0 * (affine(h_sigmoid, W2, p["b2"]) - d["Y"])  # dF/dY_pred, as losses.frobenius_sq_grad
+    out = {"Y": -G, "Y_pred": G} if full and inputs else {"Y_pred": G} if full else {}
+    out["W2"], out["b2"] = affine_params_backward(G, h_sigmoid)
+    del h_sigmoid
+    delta = G @ W2.T  # dF/dh_sigmoid
+    del G
+    if full:
+        out["h_sigmoid"] = delta
+    delta = delta * dhs_dh  # dF/dh, the brackets of W1's formula
+    del dhs_dh
+    if full:
+        out["h"] = delta
+    out["W1"], out["b1"] = affine_params_backward(delta, X)
+    if inputs:
+        out["X"] = delta @ W1.T
+    order = ("Y", "Y_pred", "h_sigmoid", "h", "X", "W1", "b1", "W2", "b2") if full else PARAMS
+    return {k: out[k] for k in order if k in out}

@@ -68,19 +68,33 @@ def backward(params: dict, data: dict) -> dict:
     - ``h``: :math:`\partial J/\partial y_0 \,\partial f/\partial h`, :math:`\partial f/\partial h = \operatorname{diag}(1 - f^2)` (B, m)
     - ``b0`` (3): :math:`\sum_b \partial J/\partial h_b` (m,)
     """
-    p, d = _checked(params, data)
-    h = d["x"] + p["b0"]
-    y0 = tanh(h)
-    y_pre = softmax(affine(y0, p["w1"], p["b1"]))
-    d_ypre = 2.0 * (y_pre - d["y"])  # as losses.sum_of_squares_grad
-    d_t = softmax_vjp(y_pre, d_ypre)
-    d_w1, d_b1 = affine_params_backward(d_t, y0)
-    d_y0 = d_t @ p["w1"].T
-    d_h = d_y0 * tanh_prime(h)  # diag(1 - y0^2) applied as a product, without its cancellation
-    return {"y_pre": d_ypre, "t": d_t, "y0": d_y0, "h": d_h, "b0": np.ones(d_h.shape[0]) @ d_h, "w1": d_w1, "b1": d_b1}
+    return _backward(*_checked(params, data), full=True)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``b0`` (m,), ``w1`` (m, n), ``b1`` (n,)."""
-    g = backward(params, data)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    h = d["x"] + p["b0"]
+    y0 = tanh(h)
+    y_pre = softmax(affine(y0, p["w1"], p["b1"]))
+    g = 2.0 * (y_pre - d["y"])  # dJ/dy_pre, as losses.sum_of_squares_grad
+    delta = softmax_vjp(y_pre, g)  # dJ/dt
+    del y_pre
+    out = {"y_pre": g, "t": delta} if full else {}
+    del g
+    out["w1"], out["b1"] = affine_params_backward(delta, y0)
+    del y0
+    delta = delta @ p["w1"].T  # dJ/dy0
+    if full:
+        out["y0"] = delta
+    delta = delta * tanh_prime(h)  # dJ/dh: diag(1 - y0^2) applied as a product, without its cancellation
+    if full:
+        out["h"] = delta
+    out["b0"] = np.ones(delta.shape[0]) @ delta
+    order = ("y_pre", "t", "y0", "h", "b0", "w1", "b1") if full else PARAMS
+    return {k: out[k] for k in order}

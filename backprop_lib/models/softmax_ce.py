@@ -81,21 +81,32 @@ def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     The forward pass it runs computes the softmax once and not the loss, and :math:`\bar z` and
     :math:`\bar z(1 - \bar z)` from one exponential (:func:`~backprop_lib.activations.sigmoid_and_prime`).
     """
-    p, d = _checked(params, data)
-    x = d["x"]
-    a1 = affine(x, p["W1"], p["b1"])
-    z, dz_da1 = sigmoid_and_prime(a1)  # z (1 - z), without the cancellation of 1 - z
-    a2 = affine(z, p["W2"], p["b2"])
-    d_a2 = cross_entropy_grad_from_softmax(softmax(a2), d["t"])
-    d_z = d_a2 @ p["W2"].T
-    d_W2, d_b2 = affine_params_backward(d_a2, z)
-    d_a1 = d_z * dz_da1
-    d_W1, d_b1 = affine_params_backward(d_a1, x)
-    d_x = {"x": d_a1 @ p["W1"].T} if inputs else {}
-    return {"a2": d_a2, "z": d_z, "a1": d_a1, **d_x, "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2}
+    return _backward(*_checked(params, data), full=True, inputs=inputs)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``W1``, ``b1``, ``W2``, ``b2`` (their shapes)."""
-    g = backward(params, data, inputs=False)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False, inputs=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    x, W1, W2 = d["x"], p["W1"], p["W2"]
+    z, dz_da1 = sigmoid_and_prime(affine(x, W1, p["b1"]))  # z (1 - z), without the cancellation of 1 - z
+    delta = cross_entropy_grad_from_softmax(softmax(affine(z, W2, p["b2"])), d["t"])  # dL/da2
+    out = {"a2": delta} if full else {}
+    out["W2"], out["b2"] = affine_params_backward(delta, z)
+    del z
+    delta = delta @ W2.T  # dL/dz
+    if full:
+        out["z"] = delta
+    delta = delta * dz_da1  # dL/da1
+    del dz_da1
+    if full:
+        out["a1"] = delta
+    out["W1"], out["b1"] = affine_params_backward(delta, x)
+    if inputs:
+        out["x"] = delta @ W1.T
+    order = ("a2", "z", "a1", "x", "W1", "b1", "W2", "b2") if full else PARAMS
+    return {k: out[k] for k in order if k in out}

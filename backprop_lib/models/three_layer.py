@@ -72,29 +72,44 @@ def backward(params: dict, data: dict) -> dict:
     - ``z1``: :math:`(\delta^{(2)} W^{(2)T}) \odot (1 - a^{(1)2})`, (B, 2)
     - ``Wl``: :math:`a^{(l-1)T} \delta^{(l)}` with :math:`a^{(0)} = x`; ``bl``: :math:`\sum_b \delta^{(l)}_b`
     """
-    p, d = _checked(params, data)
+    return _backward(*_checked(params, data), full=True)
+
+
+def grads(params: dict, data: dict) -> dict:
+    """Gradients of :func:`loss` with respect to every weight and bias (their shapes)."""
+    return _backward(*_checked(params, data), full=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
     x = d["x"]
     z1 = affine(x, p["W1"], p["b1"])
     a1 = tanh(z1)
     z2 = affine(a1, p["W2"], p["b2"])
     a2 = tanh(z2)
     y_hat, dy_dz3 = sigmoid_and_prime(affine(a2, p["W3"], p["b3"]))  # f3' = y_hat (1 - y_hat), no cancellation
-    # -2 (y - y_hat) f3'(z3), as losses.sum_of_squares_grad times f3'
-    delta3 = 2.0 * (y_hat - d["y"][:, None]) * dy_dz3
-    d_W3, d_b3 = affine_params_backward(delta3, a2)
-    d_a2 = delta3 * p["W3"][:, 0]  # = delta3 W3^T: W3 has one column, so the product is an outer product
-    delta2 = d_a2 * tanh_prime(z2)  # = 1 - a2^2, without its cancellation
-    d_W2, d_b2 = affine_params_backward(delta2, a1)
-    d_a1 = delta2 @ p["W2"].T
-    delta1 = d_a1 * tanh_prime(z1)
-    d_W1, d_b1 = affine_params_backward(delta1, x)
-    return {
-        "z3": delta3, "z2": delta2, "z1": delta1, "a2": d_a2, "a1": d_a1,
-        "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2, "W3": d_W3, "b3": d_b3,
-    }
-
-
-def grads(params: dict, data: dict) -> dict:
-    """Gradients of :func:`loss` with respect to every weight and bias (their shapes)."""
-    g = backward(params, data)
-    return {k: g[k] for k in PARAMS}
+    # delta3 = -2 (y - y_hat) f3'(z3), as losses.sum_of_squares_grad times f3'
+    delta = 2.0 * (y_hat - d["y"][:, None]) * dy_dz3
+    del y_hat, dy_dz3
+    out = {"z3": delta} if full else {}
+    out["W3"], out["b3"] = affine_params_backward(delta, a2)
+    del a2
+    delta = delta * p["W3"][:, 0]  # dL/da2 = delta3 W3^T: W3 has one column, so the product is an outer product
+    if full:
+        out["a2"] = delta
+    delta = delta * tanh_prime(z2)  # delta2 = dL/da2 (1 - a2^2), without its cancellation
+    del z2
+    if full:
+        out["z2"] = delta
+    out["W2"], out["b2"] = affine_params_backward(delta, a1)
+    del a1
+    delta = delta @ p["W2"].T  # dL/da1
+    if full:
+        out["a1"] = delta
+    delta = delta * tanh_prime(z1)  # delta1
+    if full:
+        out["z1"] = delta
+    out["W1"], out["b1"] = affine_params_backward(delta, x)
+    order = ("z3", "z2", "z1", "a2", "a1", *PARAMS) if full else PARAMS
+    return {k: out[k] for k in order}
