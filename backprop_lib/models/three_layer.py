@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import Inputs, check_inputs
-from ..activations import sigmoid, sigmoid_and_prime, tanh, tanh_prime
+from ..activations import sigmoid, sigmoid_and_prime, tanh, tanh_and_prime
 from ..layers import affine, affine_params_backward
 
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
@@ -84,22 +84,20 @@ def _backward(p: dict, d: dict, *, full: bool) -> dict:
     """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
     intermediate array is released as soon as it has been used (less memory to allocate per call)."""
     x = d["x"]
-    z1 = affine(x, p["W1"], p["b1"])
-    a1 = tanh(z1)
-    z2 = affine(a1, p["W2"], p["b2"])
-    a2 = tanh(z2)
-    y_hat, dy_dz3 = sigmoid_and_prime(affine(a2, p["W3"], p["b3"]))  # f3' = y_hat (1 - y_hat), no cancellation
-    # delta3 = -2 (y - y_hat) f3'(z3), as losses.sum_of_squares_grad times f3'
-    delta = 2.0 * (y_hat - d["y"][:, None]) * dy_dz3
-    del y_hat, dy_dz3
+    a1, da1_dz1 = tanh_and_prime(affine(x, p["W1"], p["b1"]))  # f' = 1 - a^2, without its cancellation
+    a2, da2_dz2 = tanh_and_prime(affine(a1, p["W2"], p["b2"]))
+    y_hat, delta = sigmoid_and_prime(affine(a2, p["W3"], p["b3"]))  # f3' = y_hat (1 - y_hat), no cancellation
+    # delta3 = -2 (y - y_hat) f3'(z3), as losses.sum_of_squares_grad times f3' (in place in the fresh f3')
+    delta *= 2.0 * (y_hat - d["y"][:, None])
+    del y_hat
     out = {"z3": delta} if full else {}
     out["W3"], out["b3"] = affine_params_backward(delta, a2)
     del a2
-    delta = delta * p["W3"][:, 0]  # dL/da2 = delta3 W3^T: W3 has one column, so the product is an outer product
+    delta = delta @ p["W3"].T  # dL/da2
     if full:
         out["a2"] = delta
-    delta = delta * tanh_prime(z2)  # delta2 = dL/da2 (1 - a2^2), without its cancellation
-    del z2
+    delta = _times_fresh(da2_dz2, delta)  # delta2 = dL/da2 (1 - a2^2)
+    del da2_dz2
     if full:
         out["z2"] = delta
     out["W2"], out["b2"] = affine_params_backward(delta, a1)
@@ -107,9 +105,18 @@ def _backward(p: dict, d: dict, *, full: bool) -> dict:
     delta = delta @ p["W2"].T  # dL/da1
     if full:
         out["a1"] = delta
-    delta = delta * tanh_prime(z1)  # delta1
+    delta = _times_fresh(da1_dz1, delta)  # delta1
     if full:
         out["z1"] = delta
     out["W1"], out["b1"] = affine_params_backward(delta, x)
     order = ("z3", "z2", "z1", "a2", "a1", *PARAMS) if full else PARAMS
     return {k: out[k] for k in order}
+
+
+def _times_fresh(fresh: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``fresh * other``, written into ``fresh`` (an array no one else holds) unless its dtype cannot
+    hold the product (a real derivative times a complex delta on the complex step)."""
+    if fresh.dtype == np.result_type(fresh, other):
+        fresh *= other
+        return fresh
+    return fresh * other
