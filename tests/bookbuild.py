@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import build_if_changed  # noqa: E402  (the one place that decides whether a build is current)
 
 BUILD = build_if_changed.BUILD
-HTML = BUILD / "html"
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
