@@ -20,15 +20,12 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The HTML book. After a successful build the next one is incremental (only changed pages are
-# re-read; a change in backprop_lib changes the cache path in the config, so every page is re-read
-# and re-executed, see book/_ext/libhash.py). After a failed build, or with no build yet, it passes
-# --all: an incremental rebuild after a failed one would read nothing and pass on stale pages.
+# The HTML book, built only when a source changed since the last successful build (the tests reuse
+# it too): scripts/build_if_changed.py decides, for `make book`, `make pdf` and the tests alike.
+# Incremental after a successful build (a change in backprop_lib re-executes every page, see
+# book/_ext/libhash.py); --all after a failed one, which would otherwise pass on stale pages.
 book: $(STAMP)
-	@if [ -f _build/.book-ok ]; then fresh=""; else fresh="--all"; fi; \
-	rm -f _build/.book-ok; \
-	env -u MPLBACKEND $(BIN)/jupyter-book build . $$fresh -W -n --keep-going; \
-	mkdir -p _build && touch _build/.book-ok
+	$(BIN)/python scripts/build_if_changed.py html
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 # The whole test suite: the library's tests, the book's build tests and every chapter under nbval.
@@ -41,12 +38,14 @@ test: $(STAMP)
 
 # The whole book as one PDF, printed by Debian's Chromium from the single-page HTML build (no LaTeX).
 pdf: $(STAMP)
-	env -u MPLBACKEND $(BIN)/jupyter-book build . --builder singlehtml --all -W -n --keep-going
+	$(BIN)/python scripts/build_if_changed.py singlehtml
 	$(BIN)/python scripts/make_pdf.py _build/singlehtml _build/pdf/book.pdf
 
 # Medians of what readers, authors and CI wait for (see bench/run.py); writes _build/bench/results.json.
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which some machines set, slow NumPy's matrix products:
+# they are cleared for this command only (never for the tests or CI).
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/run.py
 
 # book/<chapter>.ipynb for a plain Jupyter: the chapters converted as the site's downloads are
 # (equation numbers and references from the book build, which runs first; links to the local

@@ -355,10 +355,10 @@ def conv2d(a: Any, w: Tensor) -> Tensor:
     - :math:`\partial L/\partial a` adds :math:`w_{pq} g` into the window at offset (p, q).
     """
     a, w = _t(a), _t(w)
+    if a.value.ndim != 3 or w.value.ndim != 2 or w.shape[0] > a.shape[1] or w.shape[1] > a.shape[2]:
+        raise ValueError(f"conv2d: need a (B, H, W) and a kernel (kh, kw) no larger, got {a.shape} and {w.shape}")
     (B, H, W), (kh, kw) = a.shape, w.shape
     oh, ow = H - kh + 1, W - kw + 1
-    if a.value.ndim != 3 or w.value.ndim != 2 or oh < 1 or ow < 1:
-        raise ValueError(f"conv2d: need a (B, H, W) and a kernel (kh, kw) no larger, got {a.shape} and {w.shape}")
     offsets = [(p, q) for p in range(kh) for q in range(kw)]  # a loop over the kernel, never over the batch
     z = sum(w.value[p, q] * a.value[:, p:p + oh, q:q + ow] for p, q in offsets)
 

@@ -145,6 +145,33 @@ class GradCheckReport:
     def passed(self, row: ParamCheck) -> bool:
         return row.cd_max <= self.tol_cd and row.cs_max <= self.tol_cs
 
+    def cs_unsafe(self, row: ParamCheck) -> bool:
+        """True when the complex step is the odd one out: the analytic gradient agrees with central
+        differences, and the complex step disagrees with both (often it is 0). Then the loss, not the
+        gradient, is at fault: somewhere it drops the imaginary part of its input."""
+        if row.cd_max > self.tol_cd or row.cs_max <= self.tol_cs:
+            return False
+        cd_floor = CD_FLOOR * max(1.0, abs(self.loss_value)) if np.isfinite(self.loss_value) else CD_FLOOR
+        return float(relative_error(row.complex_step, row.central, cd_floor).max(initial=0.0)) > self.tol_cd
+
+    def _unsafe_note(self) -> str:
+        rows = [r for r in self.rows if self.cs_unsafe(r)]
+        if not rows:
+            return ""
+        r = rows[0]
+        idx = np.unravel_index(int(np.argmax(r.cs_error)), r.cs_error.shape) if r.cs_error.ndim else ()
+        return (
+            f"the loss is not complex-step safe: for {[x.name for x in rows]} the complex step disagrees with "
+            f"central differences, which agree with the analytic gradient (max relative error {max(x.cd_max for x in rows):.1e} "
+            f"<= {self.tol_cd:.0e}); e.g. {r.name!r} at entry {tuple(int(i) for i in idx)}: complex step "
+            f"{r.complex_step[idx]:.6g}, central differences {r.central[idx]:.6g}, analytic {r.analytic[idx]:.6g}. "
+            f"The gradient is not what failed: the loss drops the imaginary part of a complex input somewhere. "
+            f"Usual causes: float(...) or .item() of an intermediate value; np.abs(x) (write a square as x * x, "
+            f"or np.where(x.real < 0, -x, x)); np.real(x) or x.real; a comparison, max, min or sort of a complex "
+            f"value (compare x.real); np.linalg.norm; storing into a float array made with np.zeros(n). "
+            f"Every function on the loss's path must take complex input and stay analytic (see the gradcheck module)"
+        )
+
     @property
     def ok(self) -> bool:
         return all(self.passed(r) for r in self.rows)
@@ -162,6 +189,9 @@ class GradCheckReport:
         failing = [r for r in self.rows if not self.passed(r)]
         if not failing:
             return self
+        if all(self.cs_unsafe(r) for r in failing):
+            raise AssertionError(self._unsafe_note())
+        failing = [r for r in failing if not self.cs_unsafe(r)]
         worst = max(failing, key=lambda r: max(r.cd_max / self.tol_cd, r.cs_max / self.tol_cs))
         use_cd = worst.cd_max / self.tol_cd >= worst.cs_max / self.tol_cs
         err = worst.cd_error if use_cd else worst.cs_error
@@ -178,12 +208,14 @@ class GradCheckReport:
             + (f"\n  also failing: {[r.name for r in failing if r is not worst]}" if len(failing) > 1 else "")
         )
 
+    def _result(self, row: ParamCheck) -> str:
+        if self.passed(row):
+            return "pass"
+        return "FAIL: loss not cs-safe" if self.cs_unsafe(row) else "FAIL"
+
     def table(self) -> list[tuple[str, str, str, str, str]]:
-        """The report as rows of strings: parameter, shape, two errors, pass/FAIL."""
-        return [
-            (r.name, str(r.shape), f"{r.cd_max:.1e}", f"{r.cs_max:.1e}", "pass" if self.passed(r) else "FAIL")
-            for r in self.rows
-        ]
+        """The report as rows of strings: parameter, shape, two errors, pass/FAIL (saying when the loss is at fault)."""
+        return [(r.name, str(r.shape), f"{r.cd_max:.1e}", f"{r.cs_max:.1e}", self._result(r)) for r in self.rows]
 
     def _header(self) -> tuple[str, ...]:
         return ("parameter", "shape", "central diff.", "complex step", "result")
@@ -197,7 +229,9 @@ class GradCheckReport:
         widths = [max(len(row[i]) for row in lines) for i in range(5)]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         caption = textwrap.fill(self._caption(), 78)
-        return caption + "\n" + "\n".join(fmt.format(*row).rstrip() for row in lines)
+        note = self._unsafe_note()
+        return (caption + "\n" + "\n".join(fmt.format(*row).rstrip() for row in lines)
+                + ("\n\n" + textwrap.fill(f"Note: {note}", 78) if note else ""))
 
     __repr__ = __str__
 
@@ -212,15 +246,24 @@ class GradCheckReport:
             ) + "</tr>"
             for row in self.table()
         )
+        note = self._unsafe_note()
         return (f"<table class='table gradcheck'><caption>{html.escape(self._caption())}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                + (f"<p class='gradcheck-note'>Note: {html.escape(note)}</p>" if note else ""))
 
 
 def _compare(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, g: np.ndarray,
              scale: float, h_cd: float, h_cs: float) -> ParamCheck:
     """One row: g against both numerical derivatives of f at x; scale = |f(x)| sets the CD floor."""
     cd = numerical_gradient(f, x, h_cd)
-    cs = complex_step_gradient(f, x, h_cs)
+    try:
+        cs = complex_step_gradient(f, x, h_cs)
+    except (TypeError, np.exceptions.ComplexWarning) as err:  # refuses complex input, or warns (as an error)
+        raise TypeError(
+            f"the complex step could not evaluate the function with {name!r} complex ({err}). It must accept "
+            f"complex arrays and keep their imaginary part: no float(...) or .item() of a value on the path, "
+            f"no np.abs or np.real, no comparison of complex values (compare x.real)"
+        ) from err
     cs_floor = max(CS_FLOOR * float(np.max(np.abs(cs), initial=0.0)), TINY)
     return ParamCheck(name, g, cd, cs, relative_error(g, cd, CD_FLOOR * max(1.0, scale)), relative_error(g, cs, cs_floor))
 
@@ -314,10 +357,46 @@ class DerivationReport(GradCheckReport):
     def table(self) -> list[tuple[str, str, str, str, str]]:
         """As :meth:`GradCheckReport.table`, the last column counting the wrong entries."""
         rows = []
-        for row, (name, shape, cd, cs, _) in zip(self.rows, super().table()):
+        for row, (name, shape, cd, cs, result) in zip(self.rows, super().table()):
             bad = int((~self.entry_ok(row.name)).sum())
-            rows.append((name, shape, cd, cs, f"FAIL: {bad} of {row.analytic.size} entries" if bad else "pass"))
+            if bad and not self.cs_unsafe(row):
+                result = f"FAIL: {bad} of {row.analytic.size} entries"
+            rows.append((name, shape, cd, cs, result if bad else "pass"))
         return rows
+
+
+def _derived_gradients(mine: Any, params: Mapping[str, np.ndarray], name: str | None, called: bool) -> dict[str, Any]:
+    """check_derivation's ``my_grad`` result as ``{parameter: gradient}``, or a ValueError saying what it must be."""
+    what = "your function returned" if called else "you passed"
+    if name is not None:
+        if name not in params:
+            raise ValueError(f"check_derivation: name={name!r} is not a parameter; the parameters are {sorted(params)}")
+        if isinstance(mine, Mapping):
+            keys = sorted(map(str, mine))
+            take = f"return g[{name!r}] instead, or " if name in mine else ""
+            raise ValueError(f"check_derivation(name={name!r}): {what} a dict with the keys {keys}; with name given it "
+                             f"must be one array, the gradient of {name!r}, of shape {params[name].shape}: "
+                             f"{take}leave out name= to check every key of the dict")
+        if mine is None:
+            raise ValueError(f"check_derivation(name={name!r}): {what} None (is a return statement missing?); it must "
+                             f"be one array, the gradient of {name!r}, of shape {params[name].shape}")
+        return {name: mine}
+    if not isinstance(mine, Mapping):
+        shape = "None (is a return statement missing?)" if mine is None else f"{type(mine).__name__} of shape {np.shape(mine)}"
+        raise ValueError(f"check_derivation: {what} {shape}; without name= it must be a dict "
+                         f"{{parameter: gradient}} with some of the keys {sorted(params)}, or pass name='...' "
+                         f"to check one array")
+    return dict(mine)
+
+
+def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """What a gradient of the wrong shape usually is: one row per example, or the transpose."""
+    if len(got) == len(want) + 1 and got[1:] == want:
+        return "; one row per example: is the sum over the batch missing?"
+    if len(got) == len(want) >= 2 and got == want[::-1]:
+        return ("; it looks transposed (the same sizes in reverse order): a gradient has the shape of its "
+                "parameter, so check the order of the factors, e.g. x.T @ delta rather than delta.T @ x")
+    return ""
 
 
 def check_derivation(
@@ -340,21 +419,21 @@ def check_derivation(
 
     Returns a :class:`DerivationReport` with a row for each parameter you derived. A gradient
     of the wrong shape raises ValueError before any number is compared; one with an extra
-    leading axis of the batch's length is named as what it usually is, a missing sum over the batch.
+    leading axis of the batch's length is named as what it usually is, a missing sum over the batch,
+    and one with the parameter's sizes in reverse order as a transpose. So is a dict where one array
+    is meant (with ``name``), and an array where a dict is meant (without it).
     """
     params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     mine = my_grad(params, data) if callable(my_grad) else my_grad
-    mine = {name: mine} if name is not None else dict(mine)
+    mine = _derived_gradients(mine, params, name, callable(my_grad))
     unknown = sorted(set(mine) - set(params))
     if unknown:
         raise ValueError(f"check_derivation: {unknown} are not parameters; the parameters are {sorted(params)}")
     for key, g in mine.items():
         got, want = np.shape(g), params[key].shape
         if got != want:
-            hint = ("; one row per example: is the sum over the batch missing?"
-                    if len(got) == len(want) + 1 and got[1:] == want else "")
             raise ValueError(f"check_derivation: your gradient of {key!r} has shape {got}, "
-                             f"but {key!r} has shape {want}{hint}")
+                             f"but {key!r} has shape {want}{_shape_hint(got, want)}")
     fixed = {k: v for k, v in params.items() if k not in mine}
     report = check_gradients(lambda p, d: loss({**fixed, **p}, d), {k: np.asarray(g) for k, g in mine.items()},
                              {k: params[k] for k in mine}, data, **tolerances)

@@ -2,7 +2,9 @@ r"""Losses and their gradients with respect to their first argument.
 
 Each loss ``L(p, target)`` comes with ``L_grad(p, target)``, an array of the shape
 of ``p``. All of them accept complex ``p`` (squares are written as ``r * r``,
-never ``abs(r)**2``), so that the complex step can check them.
+never ``abs(r)**2``), so that the complex step can check them. Each checks its
+arguments; the ``*_unchecked`` and ``*_from_softmax`` forms skip the checks, for the
+models, which check their inputs once (``backprop_lib._validate.check_inputs``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_array, require_shape
-from .activations import log_softmax, softmax
+from .activations import _row_sum, log_softmax, softmax
 
 
 def _residual(name: str, pred: object, target: object) -> np.ndarray:
@@ -68,6 +70,19 @@ def frobenius_sq_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return sum_of_squares_grad(p, target)
 
 
+def cross_entropy_unchecked(a: np.ndarray, t: np.ndarray) -> float | complex:
+    """:func:`cross_entropy` without its checks: logits a (B, n) and targets t (B, n) of one shape."""
+    return -(t * log_softmax(a)).sum()[()] / a.shape[0]
+
+
+def cross_entropy_grad_from_softmax(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    r""":func:`cross_entropy_grad` from the softmax s = softmax(a) a forward pass computed already, unchecked.
+
+    :math:`\frac{1}{B}(s \odot \textstyle\sum_k t_{bk} - t)`, shape (B, n); the row sums as a product.
+    """
+    return (s * _row_sum(t) - t) / s.shape[0]
+
+
 def cross_entropy(logits: np.ndarray, t: np.ndarray) -> float | complex:
     r"""Mean cross-entropy from logits: :math:`L = -\frac{1}{B} \sum_b \sum_k t_{bk} \log \operatorname{softmax}(a_b)_k`.
 
@@ -76,7 +91,7 @@ def cross_entropy(logits: np.ndarray, t: np.ndarray) -> float | complex:
     give a finite loss where ``log(softmax(a))`` would give ``log(0) = -inf``.
     """
     a, tt = _matrix_pair("logits", logits, t)
-    return -(tt * log_softmax(a)).sum()[()] / a.shape[0]
+    return cross_entropy_unchecked(a, tt)
 
 
 def cross_entropy_grad(logits: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -86,7 +101,7 @@ def cross_entropy_grad(logits: np.ndarray, t: np.ndarray) -> np.ndarray:
     :math:`(s - t)/B`; the general form stays right for targets that do not.
     """
     a, tt = _matrix_pair("logits", logits, t)
-    return (softmax(a) * tt.sum(axis=-1, keepdims=True) - tt) / a.shape[0]
+    return cross_entropy_grad_from_softmax(softmax(a), tt)
 
 
 def nll(s: np.ndarray, t: np.ndarray) -> float | complex:

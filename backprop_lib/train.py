@@ -20,7 +20,9 @@ def gradient_descent(
     r"""Run ``steps`` updates :math:`\theta \leftarrow \theta - \eta\, \partial L/\partial\theta`.
 
     Returns the final parameters (new arrays; ``params`` is not modified) and the losses,
-    shape (steps + 1,): before the first update and after each one.
+    shape (steps + 1,): before the first update and after each one. A step too large can
+    overflow the parameters to inf or NaN; the models refuse such parameters (ValueError), so
+    descent stops there, returns them, and the losses from that step on are NaN.
     """
     if steps < 0 or not lr > 0:
         raise ValueError(f"gradient_descent: need steps >= 0 and lr > 0, got steps={steps}, lr={lr}")
@@ -29,5 +31,8 @@ def gradient_descent(
     for _ in range(steps):
         g = grads(theta, data)
         theta = {k: v - lr * g[k] for k, v in theta.items()}
+        if not all(np.isfinite(v).all() for v in theta.values()):  # diverged: the loss is not a number
+            losses += [np.nan] * (steps + 1 - len(losses))
+            break
         losses.append(float(loss(theta, data)))
     return theta, np.array(losses)

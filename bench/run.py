@@ -11,7 +11,12 @@ time: speed is measured, not tested.
    the prose of one chapter, the code of one chapter, and touching backprop_lib, as ratios to the
    clean build, with the number of notebooks each one executed; in a scratch copy of the repository;
 4. each model at batch 4096: `grads` against `loss`, and the numerical gradient against `grads`;
-5. backpropagation against central differences as the softmax network widens.
+5. backpropagation against central differences as the softmax network widens;
+6. if torch is importable, `grads` against PyTorch's autograd (bench/torch_reference.py); torch is
+   not one of the project's requirements, so otherwise the command to run it is printed.
+
+Models (4, 5) are timed on the CPU time of this process by default (`--clock wall` for elapsed
+time; see bench/clock.py), in alternating samples; the builds (1-3) on elapsed time.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from backprop_lib import models  # noqa: E402
 from backprop_lib.gradcheck import numerical_gradient  # noqa: E402
-from backprop_lib.timing import median_time, paired_times  # noqa: E402
+from backprop_lib.timing import median_time  # noqa: E402
+from clock import CLOCKS, alternating  # noqa: E402  (bench/clock.py)
 
 
 def chapters() -> list[Path]:
@@ -92,14 +98,15 @@ def executed(log: str) -> int:
 def book_times(repeats: int) -> dict[str, dict[str, float]]:
     """`make book`'s builds in a scratch copy of the repository, median of repeats.
 
-    Like `make book`: the first (clean) build passes --all, the rebuilds after a successful build
-    are incremental. Cases: clean, nothing changed, one chapter's prose edited, one chapter's code
-    edited, backprop_lib touched; with the number of notebooks each one executed.
+    As `make book` runs them, through scripts/build_if_changed.py: the first (clean) build
+    passes --all, a build with nothing changed runs nothing, the rebuilds after a successful
+    build are incremental. Cases: clean, nothing changed, one chapter's prose edited, one
+    chapter's code edited, backprop_lib touched; with the number of notebooks each one executed.
     """
     files = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"]).stdout.split()
     cases = ["clean", "nothing changed", "prose edited", "code edited", "library touched"]
     results: dict[str, list[tuple[float, int]]] = {case: [] for case in cases}
-    build = [str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
+    build = [str(BIN / "python"), "scripts/build_if_changed.py", "html"]
     chapter = chapters()[0].name
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="bench-book-") as tmp:
@@ -110,12 +117,12 @@ def book_times(repeats: int) -> dict[str, dict[str, float]]:
             page = scratch / "book" / chapter
             lib = scratch / "backprop_lib" / "__init__.py"
 
-            def timed(label: str, extra: list[str] = []) -> None:  # noqa: B006 - never mutated
+            def timed(label: str) -> None:
                 start = time.perf_counter()
-                done = run(build + extra, cwd=scratch)
+                done = run(build, cwd=scratch)
                 results[label].append((time.perf_counter() - start, executed(done.stdout + done.stderr)))
 
-            timed("clean", ["--all"])
+            timed("clean")
             timed("nothing changed")
             page.write_text(page.read_text(encoding="utf-8").replace("\n## ", "\nAn added sentence of prose.\n\n## ", 1), encoding="utf-8")
             timed("prose edited")
@@ -129,50 +136,72 @@ def book_times(repeats: int) -> dict[str, dict[str, float]]:
     return {k: {"seconds": statistics.median(t for t, _ in v), "executed": max(n for _, n in v)} for k, v in results.items()}
 
 
-def model_times(repeats: int, batch: int = 4096) -> dict[str, dict[str, float]]:
+def model_times(repeats: int, clock: Callable[[], float], batch: int = 4096) -> dict[str, dict[str, float]]:
     out = {}
     for name, model in models.ALL.items():
         params, data = model.example(np.random.default_rng(0), batch=batch)
         # loss and grads alternate, sample by sample, so that a slow spell of the machine hits both
-        t_loss, t_grads = paired_times(lambda: model.loss(params, data), lambda: model.grads(params, data),
-                                       repeats=repeats * 5, number=20)
+        t_loss, t_grads = alternating([lambda: model.loss(params, data), lambda: model.grads(params, data)],
+                                      samples=repeats * 5, number=20, clock=clock)
 
         def numeric() -> None:
             for key, value in params.items():
                 numerical_gradient(lambda v, key=key: model.loss({**params, key: v}, data), value)
 
-        t_num = median_time(numeric, repeats, number=1)
+        (t_num,) = alternating([numeric], samples=repeats, number=1, clock=clock)
         n_params = sum(v.size for v in params.values())
         out[name] = {"loss": t_loss, "grads": t_grads, "numerical": t_num, "params": n_params}
     return out
 
 
-def scaling(repeats: int, widths: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256), batch: int = 64) -> list[dict[str, float]]:
+def scaling(repeats: int, clock: Callable[[], float], widths: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256),
+            batch: int = 64) -> list[dict[str, float]]:
     model = models.softmax_ce
     rows = []
     for w in widths:
         params, data = model.example(np.random.default_rng(1), batch=batch, sizes=(5, w, 3))
-        t_loss = median_time(lambda: model.loss(params, data), repeats * 5, number=10)
-        t_grads = median_time(lambda: model.grads(params, data), repeats * 5, number=10)
+        t_loss, t_grads = alternating([lambda: model.loss(params, data), lambda: model.grads(params, data)],
+                                      samples=repeats * 5, number=10, clock=clock)
 
         def numeric() -> None:
             for key, value in params.items():
                 numerical_gradient(lambda v, key=key: model.loss({**params, key: v}, data), value)
 
+        (t_num,) = alternating([numeric], samples=max(1, repeats // 3), number=1, clock=clock)
         rows.append({"width": w, "params": sum(v.size for v in params.values()), "loss": t_loss,
-                     "grads": t_grads, "numerical": median_time(numeric, max(1, repeats // 3), number=1)})
+                     "grads": t_grads, "numerical": t_num})
     return rows
+
+
+TORCH_COMMAND = ("python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6\n"
+                 "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/torchenv/bin/python bench/torch_reference.py")
+
+
+def torch_comparison() -> str:
+    """Run bench/torch_reference.py if this Python has torch, else say how to (torch is no requirement)."""
+    from importlib.util import find_spec
+
+    if find_spec("torch") is None:
+        return ("grads against PyTorch's autograd: torch is not installed here (it is not one of the project's "
+                "requirements); in a scratch environment:\n" + TORCH_COMMAND)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "torch_reference.py")], capture_output=True, text=True)
+    return done.stdout + done.stderr
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-book", action="store_true", help="skip the kernel, nbval and book-build measurements")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="process",
+                        help="for the models: CPU time of this process (default) or elapsed (wall) time")
     args = parser.parse_args()
+    clock = CLOCKS[args.clock]
     results: dict[str, object] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "processor": platform.processor() or platform.machine()},
         "repeats": args.repeats,
+        "model_clock": args.clock,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
     }
     lines = []
     if not args.skip_book:
@@ -192,13 +221,14 @@ def main() -> None:
         for label, row in books.items():
             lines.append(f"book build, {label:<16} {row['seconds']:7.2f} s   {row['seconds'] / clean:6.1%} of clean   "
                          f"{row['executed']} notebook(s) executed")
-    mt = model_times(args.repeats)
+    mt = model_times(args.repeats, clock)
     results["models_batch_4096"] = mt
+    lines.append(f"models: {args.clock} time; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     lines.append(f"{'model (batch 4096)':<16} {'params':>6} {'loss ms':>9} {'grads ms':>9} {'grads/loss':>10} {'numerical/grads':>15}")
     for name, row in mt.items():
         lines.append(f"{name:<16} {row['params']:>6} {row['loss'] * 1e3:9.3f} {row['grads'] * 1e3:9.3f} "
                      f"{row['grads'] / row['loss']:10.2f} {row['numerical'] / row['grads']:15.0f}")
-    sc = scaling(args.repeats)
+    sc = scaling(args.repeats, clock)
     results["scaling_softmax_ce"] = sc
     lines.append(f"{'width':>5} {'params':>6} {'grads/loss':>10} {'numerical/loss':>14}")
     for row in sc:
@@ -206,6 +236,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print("\n".join(lines))
+    print("\n" + torch_comparison())
     print(f"\n(written to {OUT / 'results.json'})")
 
 

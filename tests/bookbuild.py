@@ -1,36 +1,37 @@
-"""Building the book for the tests: one build of the HTML book per source state.
+"""Building the book for the tests.
 
-The build is the README's: Jupyter Book 1 with warnings as errors, from a clean
-``_build/html`` (an incremental rebuild after a failed one would pass on stale pages). It is
-reused while no source has changed since (a hash of the sources is stored beside it), and a
-lock file makes parallel pytest workers wait for one build instead of starting two.
+The book under test is the one `make book` builds: `built_book` (tests/conftest.py) and the PDF
+test call scripts/build_if_changed.py, which reuses `_build/html` (or `_build/singlehtml`)
+while no source has changed since its last successful build, and otherwise builds it as
+`make book` does (warnings as errors; every page re-read after a failed build). `build_book`
+here runs a full build of another root (the throwaway books of tests/test_book.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "_build"
-HTML = BUILD / "html"
-STAMP = HTML / ".source-hash"
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_if_changed  # noqa: E402  (the one place that decides whether a build is current)
+
+BUILD = build_if_changed.BUILD
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
-def source_hash() -> str:
-    """Hash of everything the HTML depends on: config, toc, the pages and backprop_lib."""
-    digest = hashlib.sha256()
-    files = [ROOT / "_config.yml", ROOT / "_toc.yml"]
-    files += sorted(p for p in (ROOT / "book").rglob("*") if p.is_file() and p.suffix != ".ipynb" and "__pycache__" not in p.parts)
-    files += sorted((ROOT / "backprop_lib").rglob("*.py"))
-    for path in files:
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+def current_build(builder: str) -> Path:
+    """``_build/<builder>`` built from the current sources: the one `make book` (or `make pdf`) left if
+    nothing changed since, else built now the same way (scripts/build_if_changed.py); fails the test
+    with the build's output if the build fails."""
+    done = build_if_changed.build(builder, capture=True)
+    if done is not None and done.returncode != 0:
+        pytest.fail(f"the book build failed (exit {done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}")
+    return BUILD / builder
 
 
 def build_book(root: Path, out: Path | None = None, toc: Path | None = None, builder: str = "html") -> subprocess.CompletedProcess:

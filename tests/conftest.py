@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from bookbuild import BUILD, HTML, ROOT, STAMP, build_book, source_hash
+from bookbuild import ROOT, current_build
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_pdf  # noqa: E402  (the Chromium settings and the local server are the PDF printer's)
@@ -17,17 +15,7 @@ import make_pdf  # noqa: E402  (the Chromium settings and the local server are t
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """The path of ``_build/html``, built from the current sources (or reused if already so)."""
-    BUILD.mkdir(exist_ok=True)
-    with open(BUILD / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        wanted = source_hash()
-        if not (STAMP.exists() and STAMP.read_text() == wanted):
-            shutil.rmtree(HTML, ignore_errors=True)
-            result = build_book(ROOT)
-            if result.returncode != 0:
-                pytest.fail(f"the book build failed (exit {result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
-            STAMP.write_text(wanted)
-    return HTML
+    return current_build("html")
 
 
 @pytest.fixture(scope="session")

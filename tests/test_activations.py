@@ -88,3 +88,40 @@ def test_complex_input_is_analytic():
         sm = act.softmax(np.array([1000.0, 0.0, -1000.0]) + 1e-20j)
     assert np.isfinite(s).all() and np.isfinite(sm).all()
     np.testing.assert_allclose(s.imag / 1e-20, act.sigmoid_prime(z.real), rtol=1e-14, atol=1e-300)
+
+
+# the pairs a backward pass takes from one exponential (sigmoid_and_prime, tanh_and_prime)
+WIDE = np.concatenate([RNG.normal(scale=s, size=500) for s in (1e-9, 1e-3, 0.1, 0.3, 1.0, 3.0, 30.0)]
+                      + [np.array([0.0, -0.0, 0.25, -0.25, np.nextafter(0.25, 0), 1e-300, 19.0, 400.0, -400.0, 1e4])])
+
+
+def test_sigmoid_and_prime_match_the_separate_functions():
+    s, ds = act.sigmoid_and_prime(WIDE.reshape(10, -1))
+    assert s.shape == ds.shape == (10, WIDE.size // 10)
+    np.testing.assert_array_equal(s.ravel(), act.sigmoid(WIDE))
+    np.testing.assert_allclose(ds.ravel(), act.sigmoid_prime(WIDE), rtol=4.5e-16, atol=0)  # e r r against e / (1+e)^2
+    assert np.all(ds.ravel()[np.abs(WIDE) < 700] > 0)  # no 1 - s rounding to 0 before e^{-|z|} underflows
+
+
+def test_tanh_and_prime_match_np_tanh_and_tanh_prime():
+    t, dt = act.tanh_and_prime(WIDE)
+    np.testing.assert_array_equal(dt, act.tanh_prime(WIDE))
+    # (1 - e) / (1 + e) away from 0, np.tanh near it: within two units in the last place of np.tanh
+    np.testing.assert_allclose(t, np.tanh(WIDE), rtol=4.5e-16, atol=0)
+    assert np.array_equal(np.signbit(t), np.signbit(WIDE))  # -0.0 stays -0.0
+    near = np.abs(WIDE) < act.TANH_DIRECT
+    np.testing.assert_array_equal(t[near], np.tanh(WIDE[near]))
+    # saturated: tanh' keeps its digits where 1 - tanh^2 is 0
+    assert dt[WIDE == 19.0][0] == pytest.approx(4 * np.exp(-38.0), rel=1e-14) and 1 - np.tanh(19.0) ** 2 == 0
+
+
+def test_the_pairs_take_complex_input_and_scalars():
+    z = RNG.normal(size=(3, 2)) + 1e-20j
+    for pair, f, fprime in ((act.sigmoid_and_prime, act.sigmoid, act.sigmoid_prime),
+                            (act.tanh_and_prime, act.tanh, act.tanh_prime)):
+        v, dv = pair(z)
+        np.testing.assert_allclose(v, f(z), rtol=1e-15)
+        np.testing.assert_allclose(dv, fprime(z), rtol=1e-15)
+        np.testing.assert_allclose(v.imag / 1e-20, fprime(z.real), rtol=1e-14)  # the complex step through the pair
+        v0, dv0 = pair(0.5)
+        assert np.ndim(v0) == np.ndim(dv0) == 0 and float(dv0) == pytest.approx(float(fprime(0.5)), rel=1e-15)

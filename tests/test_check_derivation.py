@@ -58,7 +58,7 @@ def test_a_gradient_of_the_wrong_shape_is_refused_before_any_number():
     G = 2 * (frobenius.forward(params, data)["Y_pred"] - data["Y"])  # the seed's dJ/db2, one row per example
     with pytest.raises(ValueError, match=r"'b2' has shape \(6, 2\).*sum over the batch missing"):
         check_derivation(frobenius.loss, G, params, data, name="b2")
-    with pytest.raises(ValueError, match=r"'W1' has shape \(5, 3\), but 'W1' has shape \(3, 5\)$"):
+    with pytest.raises(ValueError, match=r"'W1' has shape \(5, 3\), but 'W1' has shape \(3, 5\); it looks transposed"):
         check_derivation(frobenius.loss, {"W1": np.zeros((5, 3))}, params, data)
     with pytest.raises(ValueError, match=r"\['W3'\] are not parameters"):
         check_derivation(frobenius.loss, {"W3": np.zeros(2)}, params, data)

@@ -14,15 +14,34 @@ Seed sizes H = W = 3, kh = kw = 2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from .._validate import arrays, require_shape
-from ..activations import sigmoid, sigmoid_prime
-from ..layers import conv2d_backward, conv2d_backward_params, conv2d_forward
-from ..losses import mse, mse_grad
+from .._validate import Inputs, check_inputs
+from ..activations import sigmoid, sigmoid_and_prime
+from ..layers import conv2d, conv2d_backward, conv2d_params_backward
 
 PARAMS = ("w", "b", "v")
 DATA = ("a", "y")
+
+
+def _valid_size(axis: int) -> Callable[[dict[str, int]], int]:
+    """The output size of the valid cross-correlation along one axis, H - kh + 1 (or W - kw + 1)."""
+    size, kernel = ("H", "kh") if axis == 0 else ("W", "kw")
+
+    def out(n: dict[str, int]) -> int:
+        if n["kh"] > n["H"] or n["kw"] > n["W"]:
+            raise ValueError(f"w: kernel shape {(n['kh'], n['kw'])} is larger than the input a of shape {(n['H'], n['W'])}")
+        return n[size] - n[kernel] + 1
+
+    return out
+
+
+INPUTS = Inputs(
+    params={"w": ("kh", "kw"), "b": (), "v": (_valid_size(0), _valid_size(1))},
+    data={"a": ("B", "H", "W"), "y": ("B",)},
+)
 
 
 def example(rng: np.random.Generator, batch: int = 1, *, n: int = 3, k: int = 2) -> tuple[dict, dict]:
@@ -34,32 +53,30 @@ def example(rng: np.random.Generator, batch: int = 1, *, n: int = 3, k: int = 2)
 
 
 def _checked(params: dict, data: dict) -> tuple[dict, dict]:
-    p, d = arrays("params", params, PARAMS), arrays("data", data, DATA)
-    require_shape("a", d["a"], (None, None, None))
-    require_shape("w", p["w"], (None, None))
-    B, H, W = d["a"].shape
-    kh, kw = p["w"].shape
-    require_shape("b", p["b"], ())
-    require_shape("v", p["v"], (H - kh + 1, W - kw + 1))
-    require_shape("y", d["y"], (B,))
+    p, d, _ = check_inputs(INPUTS, params, data)
     return p, d
 
 
-def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
-    z, cache = conv2d_forward(d["a"], p["w"], p["b"])
-    o = sigmoid(z)
-    y_hat = np.einsum("bij,ij->b", o, p["v"])
-    return {"z": z, "o": o, "y_hat": y_hat, "loss": mse(y_hat, d["y"])}, cache
+def _y_hat(o: np.ndarray, v: np.ndarray) -> np.ndarray:
+    r""":math:`\hat y_b = \sum_{ij} v_{ij} o_{bij}`, (B,): each example's map flattened, times v flattened."""
+    return o.reshape(o.shape[0], -1) @ v.reshape(-1)
 
 
 def forward(params: dict, data: dict) -> dict:
     """Intermediates: ``z`` (B, m, m), ``o`` (B, m, m), ``y_hat`` (B,), ``loss`` (scalar)."""
-    return _forward(*_checked(params, data))[0]
+    p, d = _checked(params, data)
+    z = conv2d(d["a"], p["w"], p["b"])
+    o = sigmoid(z)
+    y_hat = _y_hat(o, p["v"])
+    r = y_hat - d["y"]
+    return {"z": z, "o": o, "y_hat": y_hat, "loss": (r * r).mean()[()]}
 
 
 def loss(params: dict, data: dict) -> float | complex:
     r""":math:`L = \frac{1}{B}\sum_b (y_b - \hat y_b)^2` (the seed's MSE with n = 1 when B = 1)."""
-    return forward(params, data)["loss"][()]
+    p, d = _checked(params, data)
+    r = _y_hat(sigmoid(conv2d(d["a"], p["w"], p["b"])), p["v"]) - d["y"]
+    return (r * r).mean()[()]
 
 
 def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
@@ -72,22 +89,33 @@ def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     - ``b``: :math:`\sum_{bij} \delta_{bij}`, (); ``v``: :math:`\sum_b \partial L/\partial\hat y_b\, o_b`, (m, m)
     - ``a``: full convolution of δ with w, (B, H, W); left out when ``inputs`` is False
     """
-    p, d = _checked(params, data)
-    fw, cache = _forward(p, d)
-    o, y_hat = fw["o"], fw["y_hat"]
-    d_yhat = mse_grad(y_hat, d["y"])  # -2 (y - y_hat) / B
-    d_o = d_yhat[:, None, None] * p["v"]
-    delta = d_o * sigmoid_prime(fw["z"])  # = o (1 - o), without the cancellation of 1 - o
-    d_v = np.einsum("b,bij->ij", d_yhat, o)
-    out = {"y_hat": d_yhat, "o": d_o, "z": delta, "v": d_v}
-    if inputs:
-        out["a"], out["w"], out["b"] = conv2d_backward(delta, cache)
-    else:
-        out["w"], out["b"] = conv2d_backward_params(delta, cache)
-    return out
+    return _backward(*_checked(params, data), full=True, inputs=inputs)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``w`` (kh, kw), ``b`` () and ``v`` (m, m)."""
-    g = backward(params, data, inputs=False)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False, inputs=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    a, w, v = d["a"], p["w"], p["v"]
+    o, do_dz = sigmoid_and_prime(conv2d(a, w, p["b"]))  # o (1 - o), without the cancellation of 1 - o
+    r = _y_hat(o, v) - d["y"]
+    d_yhat = 2.0 * r / r.size  # -2 (y - y_hat) / B, as losses.mse_grad
+    out = {"y_hat": d_yhat, "v": (d_yhat @ o.reshape(o.shape[0], -1)).reshape(v.shape)}
+    del o
+    delta = d_yhat[:, None, None] * v  # dL/do
+    if full:
+        out["o"] = delta
+    delta = delta * do_dz  # the delta map dL/dz
+    del do_dz
+    if full:
+        out["z"] = delta
+    if inputs:
+        out["a"], out["w"], out["b"] = conv2d_backward(delta, (a, w))
+    else:
+        out["w"], out["b"] = conv2d_params_backward(delta, a, w.shape)
+    order = ("y_hat", "o", "z", "v", "a", "w", "b") if full else PARAMS
+    return {k: out[k] for k in order if k in out}

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import arrays, require_shape
-from ..activations import sigmoid, sigmoid_prime
-from ..layers import affine_backward, affine_forward
-from ..losses import frobenius_sq, frobenius_sq_grad
+from .._validate import Inputs, check_inputs
+from ..activations import sigmoid, sigmoid_and_prime
+from ..layers import affine, affine_params_backward
 
 PARAMS = ("W1", "b1", "W2", "b2")
 DATA = ("X", "Y")
+INPUTS = Inputs(
+    params={"W1": ("d", "h"), "b1": ("h",), "W2": ("h", "o"), "b2": ("o",)},
+    data={"X": ("N", "d"), "Y": ("N", "o")},
+    batch="N",
+)
 
 
 def example(rng: np.random.Generator, batch: int = 1, *, d: int = 3, h: int = 5, o: int = 2) -> tuple[dict, dict]:
@@ -37,35 +41,28 @@ def example(rng: np.random.Generator, batch: int = 1, *, d: int = 3, h: int = 5,
 
 
 def _checked(params: dict, data: dict) -> tuple[dict, dict]:
-    p, d = arrays("params", params, PARAMS), arrays("data", data, DATA)
-    require_shape("X", d["X"], (None, None))
-    require_shape("W1", p["W1"], (d["X"].shape[1], None))
-    require_shape("b1", p["b1"], (p["W1"].shape[1],))
-    require_shape("W2", p["W2"], (p["W1"].shape[1], None))
-    require_shape("b2", p["b2"], (p["W2"].shape[1],))
-    require_shape("Y", d["Y"], (d["X"].shape[0], p["W2"].shape[1]))
+    p, d, _ = check_inputs(INPUTS, params, data)
     return p, d
-
-
-def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
-    h, c1 = affine_forward(d["X"], p["W1"], p["b1"])
-    h_sigmoid = sigmoid(h)
-    Y_pred, c2 = affine_forward(h_sigmoid, p["W2"], p["b2"])
-    values = {"h": h, "h_sigmoid": h_sigmoid, "Y_pred": Y_pred, "loss": frobenius_sq(Y_pred, d["Y"])}
-    return values, (c1, c2)
 
 
 def forward(params: dict, data: dict) -> dict:
     """Intermediates: ``h`` (N, h), ``h_sigmoid`` (N, h), ``Y_pred`` (N, o), ``loss``."""
-    return _forward(*_checked(params, data))[0]
+    p, d = _checked(params, data)
+    h = affine(d["X"], p["W1"], p["b1"])
+    h_sigmoid = sigmoid(h)
+    Y_pred = affine(h_sigmoid, p["W2"], p["b2"])
+    r = Y_pred - d["Y"]
+    return {"h": h, "h_sigmoid": h_sigmoid, "Y_pred": Y_pred, "loss": (r * r).sum()[()]}
 
 
 def loss(params: dict, data: dict) -> float | complex:
     r""":math:`f = \|Y - Y_{pred}\|_F^2`."""
-    return forward(params, data)["loss"]
+    p, d = _checked(params, data)
+    r = affine(sigmoid(affine(d["X"], p["W1"], p["b1"])), p["W2"], p["b2"]) - d["Y"]
+    return (r * r).sum()[()]
 
 
-def backward(params: dict, data: dict) -> dict:
+def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     r"""The gradients read off :math:`df = \operatorname{tr}(G^T dX)`.
 
     - ``Y``: :math:`2(Y - Y_{pred})` (N, o); ``Y_pred``: :math:`2(Y_{pred} - Y)` (N, o)
@@ -74,20 +71,36 @@ def backward(params: dict, data: dict) -> dict:
     - ``h``: :math:`[2(Y_{pred} - Y) W_2^T] \odot \sigma'(h)` (N, h)
     - ``W1``: :math:`X^T \{[2(Y_{pred} - Y) W_2^T] \odot \sigma'(h)\}` (d, h) -- the brackets matter
     - ``b1``: :math:`\mathbf 1^T \{[2(Y_{pred} - Y) W_2^T] \odot \sigma'(h)\}` (h,)
+    - ``X``: :math:`\{[2(Y_{pred} - Y) W_2^T] \odot \sigma'(h)\} W_1^T` (N, d); ``X`` and ``Y`` are left out
+      when ``inputs`` is False
     """
-    p, d = _checked(params, data)
-    fw, (c1, c2) = _forward(p, d)
-    d_Yp = frobenius_sq_grad(fw["Y_pred"], d["Y"])
-    d_hs, d_W2, d_b2 = affine_backward(d_Yp, c2)
-    d_h = d_hs * sigmoid_prime(fw["h"])  # = h_sigmoid (1 - h_sigmoid), without its cancellation
-    d_X, d_W1, d_b1 = affine_backward(d_h, c1)
-    return {
-        "Y": -d_Yp, "Y_pred": d_Yp, "h_sigmoid": d_hs, "h": d_h, "X": d_X,
-        "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2,
-    }
+    return _backward(*_checked(params, data), full=True, inputs=inputs)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``W1``, ``b1``, ``W2``, ``b2`` (their shapes)."""
-    g = backward(params, data)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False, inputs=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    X, W1, W2 = d["X"], p["W1"], p["W2"]
+    h_sigmoid, dhs_dh = sigmoid_and_prime(affine(X, W1, p["b1"]))  # h_sigmoid (1 - h_sigmoid), no cancellation
+    G = 2.0 * (affine(h_sigmoid, W2, p["b2"]) - d["Y"])  # dF/dY_pred, as losses.frobenius_sq_grad
+    out = {"Y": -G, "Y_pred": G} if full and inputs else {"Y_pred": G} if full else {}
+    out["W2"], out["b2"] = affine_params_backward(G, h_sigmoid)
+    del h_sigmoid
+    delta = G @ W2.T  # dF/dh_sigmoid
+    del G
+    if full:
+        out["h_sigmoid"] = delta
+    delta = delta * dhs_dh  # dF/dh, the brackets of W1's formula
+    del dhs_dh
+    if full:
+        out["h"] = delta
+    out["W1"], out["b1"] = affine_params_backward(delta, X)
+    if inputs:
+        out["X"] = delta @ W1.T
+    order = ("Y", "Y_pred", "h_sigmoid", "h", "X", "W1", "b1", "W2", "b2") if full else PARAMS
+    return {k: out[k] for k in order if k in out}

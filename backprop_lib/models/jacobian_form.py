@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import arrays, require_shape
-from ..activations import softmax, softmax_vjp, tanh, tanh_prime
-from ..layers import affine_backward, affine_forward
-from ..losses import sum_of_squares, sum_of_squares_grad
+from .._validate import Inputs, check_inputs
+from ..activations import softmax, softmax_vjp, tanh, tanh_and_prime
+from ..layers import affine, affine_params_backward
 
 PARAMS = ("b0", "w1", "b1")
 DATA = ("x", "y")
+INPUTS = Inputs(
+    params={"b0": ("m",), "w1": ("m", "n"), "b1": ("n",)},
+    data={"x": ("B", "m"), "y": ("B", "n")},
+)
 
 
 def example(rng: np.random.Generator, batch: int = 1, *, m: int = 4, n: int = 3) -> tuple[dict, dict]:
@@ -34,31 +37,26 @@ def example(rng: np.random.Generator, batch: int = 1, *, m: int = 4, n: int = 3)
 
 
 def _checked(params: dict, data: dict) -> tuple[dict, dict]:
-    p, d = arrays("params", params, PARAMS), arrays("data", data, DATA)
-    require_shape("x", d["x"], (None, None))
-    require_shape("b0", p["b0"], (d["x"].shape[1],))
-    require_shape("w1", p["w1"], (d["x"].shape[1], None))
-    require_shape("b1", p["b1"], (p["w1"].shape[1],))
-    require_shape("y", d["y"], (d["x"].shape[0], p["w1"].shape[1]))
+    p, d, _ = check_inputs(INPUTS, params, data)
     return p, d
-
-
-def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
-    h = d["x"] + p["b0"]
-    y0 = tanh(h)
-    t, cache = affine_forward(y0, p["w1"], p["b1"])
-    y_pre = softmax(t)
-    return {"h": h, "y0": y0, "t": t, "y_pre": y_pre, "loss": sum_of_squares(y_pre, d["y"])}, cache
 
 
 def forward(params: dict, data: dict) -> dict:
     """Intermediates: ``h`` (B, m), ``y0`` (B, m), ``t`` (B, n), ``y_pre`` (B, n), ``loss``."""
-    return _forward(*_checked(params, data))[0]
+    p, d = _checked(params, data)
+    h = d["x"] + p["b0"]
+    y0 = tanh(h)
+    t = affine(y0, p["w1"], p["b1"])
+    y_pre = softmax(t)
+    r = y_pre - d["y"]
+    return {"h": h, "y0": y0, "t": t, "y_pre": y_pre, "loss": (r * r).sum()[()]}
 
 
 def loss(params: dict, data: dict) -> float | complex:
     r""":math:`J = \sum_{b,i} (y_{pre,bi} - y_{bi})^2`."""
-    return forward(params, data)["loss"]
+    p, d = _checked(params, data)
+    r = softmax(affine(tanh(d["x"] + p["b0"]), p["w1"], p["b1"])) - d["y"]
+    return (r * r).sum()[()]
 
 
 def backward(params: dict, data: dict) -> dict:
@@ -72,16 +70,32 @@ def backward(params: dict, data: dict) -> dict:
     - ``h``: :math:`\partial J/\partial y_0 \,\partial f/\partial h`, :math:`\partial f/\partial h = \operatorname{diag}(1 - f^2)` (B, m)
     - ``b0`` (3): :math:`\sum_b \partial J/\partial h_b` (m,)
     """
-    p, d = _checked(params, data)
-    fw, cache = _forward(p, d)
-    d_ypre = sum_of_squares_grad(fw["y_pre"], d["y"])
-    d_t = softmax_vjp(fw["y_pre"], d_ypre)
-    d_y0, d_w1, d_b1 = affine_backward(d_t, cache)
-    d_h = d_y0 * tanh_prime(fw["h"])  # diag(1 - y0^2) applied as a product, without its cancellation
-    return {"y_pre": d_ypre, "t": d_t, "y0": d_y0, "h": d_h, "b0": np.ones(d_h.shape[0]) @ d_h, "w1": d_w1, "b1": d_b1}
+    return _backward(*_checked(params, data), full=True)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``b0`` (m,), ``w1`` (m, n), ``b1`` (n,)."""
-    g = backward(params, data)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    y0, dy0_dh = tanh_and_prime(d["x"] + p["b0"])  # f'(h) = 1 - y0^2, without its cancellation
+    y_pre = softmax(affine(y0, p["w1"], p["b1"]))
+    g = 2.0 * (y_pre - d["y"])  # dJ/dy_pre, as losses.sum_of_squares_grad
+    delta = softmax_vjp(y_pre, g)  # dJ/dt
+    del y_pre
+    out = {"y_pre": g, "t": delta} if full else {}
+    del g
+    out["w1"], out["b1"] = affine_params_backward(delta, y0)
+    del y0
+    delta = delta @ p["w1"].T  # dJ/dy0
+    if full:
+        out["y0"] = delta
+    delta = delta * dy0_dh  # dJ/dh: diag(1 - y0^2) applied as a product
+    if full:
+        out["h"] = delta
+    out["b0"] = np.ones(delta.shape[0]) @ delta
+    order = ("y_pre", "t", "y0", "h", "b0", "w1", "b1") if full else PARAMS
+    return {k: out[k] for k in order}

@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import arrays, require_shape
-from ..activations import sigmoid, sigmoid_prime, softmax
-from ..layers import affine_backward, affine_forward
-from ..losses import cross_entropy, cross_entropy_grad
+from .._validate import Inputs, check_inputs
+from ..activations import sigmoid, sigmoid_and_prime, softmax
+from ..layers import affine, affine_params_backward
+from ..losses import cross_entropy_grad_from_softmax, cross_entropy_unchecked
 
 PARAMS = ("W1", "b1", "W2", "b2")
 DATA = ("x", "t")
+INPUTS = Inputs(
+    params={"W1": ("n1", "n2"), "b1": ("n2",), "W2": ("n2", "n3"), "b2": ("n3",)},
+    data={"x": ("B", "n1"), "t": ("B", "n3")},
+    # integer labels, or one column of them, where one-hot rows are meant
+    hints={"t": (lambda t, n: t.size == n["B"],
+                 "t holds one row per example of {n3} numbers, one-hot (or probabilities), not class labels: "
+                 "np.eye({n3})[labels] turns integer labels of shape ({B},) into rows of shape ({B}, {n3})")},
+)
 
 
 def example(rng: np.random.Generator, batch: int = 1, *, sizes: tuple[int, int, int] = (5, 4, 3)) -> tuple[dict, dict]:
@@ -39,35 +47,27 @@ def example(rng: np.random.Generator, batch: int = 1, *, sizes: tuple[int, int, 
 
 
 def _checked(params: dict, data: dict) -> tuple[dict, dict]:
-    p, d = arrays("params", params, PARAMS), arrays("data", data, DATA)
-    require_shape("x", d["x"], (None, None))
-    require_shape("W1", p["W1"], (d["x"].shape[1], None))
-    require_shape("b1", p["b1"], (p["W1"].shape[1],))
-    require_shape("W2", p["W2"], (p["W1"].shape[1], None))
-    require_shape("b2", p["b2"], (p["W2"].shape[1],))
-    require_shape("t", d["t"], (d["x"].shape[0], p["W2"].shape[1]))
+    p, d, _ = check_inputs(INPUTS, params, data)
     return p, d
-
-
-def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
-    a1, cache1 = affine_forward(d["x"], p["W1"], p["b1"])
-    z = sigmoid(a1)
-    a2, cache2 = affine_forward(z, p["W2"], p["b2"])
-    values = {"a1": a1, "z": z, "a2": a2, "s": softmax(a2), "loss": cross_entropy(a2, d["t"])}
-    return values, (cache1, cache2)
 
 
 def forward(params: dict, data: dict) -> dict:
     """Intermediates: ``a1`` (B, 4), ``z`` (B, 4), ``a2`` (B, 3), ``s`` (B, 3), ``loss``."""
-    return _forward(*_checked(params, data))[0]
+    p, d = _checked(params, data)
+    a1 = affine(d["x"], p["W1"], p["b1"])
+    z = sigmoid(a1)
+    a2 = affine(z, p["W2"], p["b2"])
+    return {"a1": a1, "z": z, "a2": a2, "s": softmax(a2), "loss": cross_entropy_unchecked(a2, d["t"])}
 
 
 def loss(params: dict, data: dict) -> float | complex:
     r""":math:`L = -\frac{1}{B}\sum_b\sum_k t_{bk} \ln \operatorname{softmax}(a_2)_{bk}`."""
-    return forward(params, data)["loss"]
+    p, d = _checked(params, data)
+    a2 = affine(sigmoid(affine(d["x"], p["W1"], p["b1"])), p["W2"], p["b2"])
+    return cross_entropy_unchecked(a2, d["t"])
 
 
-def backward(params: dict, data: dict) -> dict:
+def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
     r"""The seed's steps 1-8, vectorised (shapes for sizes [5, 4, 3]).
 
     - ``a2``: :math:`\partial L/\partial a_2 = \frac{1}{B}(s \odot \textstyle\sum_k t_{bk} - t)`, which is
@@ -76,18 +76,37 @@ def backward(params: dict, data: dict) -> dict:
     - ``z``: :math:`\partial L/\partial a_2\, W_2^T` (B, 4) (step 5)
     - ``a1``: :math:`\partial L/\partial \bar z \odot \bar z(1 - \bar z)` (B, 4) (step 6, "writing 2")
     - ``b1``: :math:`\mathbf 1^T \partial L/\partial a_1` (4,); ``W1``: :math:`x^T \partial L/\partial a_1` (5, 4)
-    - ``x``: :math:`\partial L/\partial a_1\, W_1^T` (B, 5)
+    - ``x``: :math:`\partial L/\partial a_1\, W_1^T` (B, 5); left out when ``inputs`` is False
+
+    The forward pass it runs computes the softmax once and not the loss, and :math:`\bar z` and
+    :math:`\bar z(1 - \bar z)` from one exponential (:func:`~backprop_lib.activations.sigmoid_and_prime`).
     """
-    p, d = _checked(params, data)
-    fw, (cache1, cache2) = _forward(p, d)
-    d_a2 = cross_entropy_grad(fw["a2"], d["t"])
-    d_z, d_W2, d_b2 = affine_backward(d_a2, cache2)
-    d_a1 = d_z * sigmoid_prime(fw["a1"])  # = z (1 - z), without the cancellation of 1 - z
-    d_x, d_W1, d_b1 = affine_backward(d_a1, cache1)
-    return {"a2": d_a2, "z": d_z, "a1": d_a1, "x": d_x, "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2}
+    return _backward(*_checked(params, data), full=True, inputs=inputs)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to ``W1``, ``b1``, ``W2``, ``b2`` (their shapes)."""
-    g = backward(params, data)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False, inputs=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    x, W1, W2 = d["x"], p["W1"], p["W2"]
+    z, dz_da1 = sigmoid_and_prime(affine(x, W1, p["b1"]))  # z (1 - z), without the cancellation of 1 - z
+    delta = cross_entropy_grad_from_softmax(softmax(affine(z, W2, p["b2"])), d["t"])  # dL/da2
+    out = {"a2": delta} if full else {}
+    out["W2"], out["b2"] = affine_params_backward(delta, z)
+    del z
+    delta = delta @ W2.T  # dL/dz
+    if full:
+        out["z"] = delta
+    delta = delta * dz_da1  # dL/da1
+    del dz_da1
+    if full:
+        out["a1"] = delta
+    out["W1"], out["b1"] = affine_params_backward(delta, x)
+    if inputs:
+        out["x"] = delta @ W1.T
+    order = ("a2", "z", "a1", "x", "W1", "b1", "W2", "b2") if full else PARAMS
+    return {k: out[k] for k in order if k in out}

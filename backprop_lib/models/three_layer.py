@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import arrays, require_shape
-from ..activations import sigmoid, sigmoid_prime, tanh, tanh_prime
-from ..layers import affine_backward, affine_forward
-from ..losses import sum_of_squares, sum_of_squares_grad
+from .._validate import Inputs, check_inputs
+from ..activations import sigmoid, sigmoid_and_prime, tanh, tanh_and_prime
+from ..layers import affine, affine_params_backward
 
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 DATA = ("x", "y")
+INPUTS = Inputs(
+    params={"W1": ("n0", "n1"), "b1": ("n1",), "W2": ("n1", "n2"), "b2": ("n2",), "W3": ("n2", 1), "b3": (1,)},
+    data={"x": ("B", "n0"), "y": ("B",)},
+)
 
 
 def example(rng: np.random.Generator, batch: int = 1, *, scale: float = 1.0) -> tuple[dict, dict]:
@@ -34,37 +37,29 @@ def example(rng: np.random.Generator, batch: int = 1, *, scale: float = 1.0) -> 
 
 
 def _checked(params: dict, data: dict) -> tuple[dict, dict]:
-    p, d = arrays("params", params, PARAMS), arrays("data", data, DATA)
-    require_shape("x", d["x"], (None, None))
-    width = d["x"].shape[1]
-    for layer in ("1", "2", "3"):
-        require_shape("W" + layer, p["W" + layer], (width, None))
-        width = p["W" + layer].shape[1]
-        require_shape("b" + layer, p["b" + layer], (width,))
-    require_shape("W3", p["W3"], (None, 1))
-    require_shape("y", d["y"], (d["x"].shape[0],))
+    p, d, _ = check_inputs(INPUTS, params, data)
     return p, d
-
-
-def _forward(p: dict, d: dict) -> tuple[dict, tuple]:
-    z1, c1 = affine_forward(d["x"], p["W1"], p["b1"])
-    a1 = tanh(z1)
-    z2, c2 = affine_forward(a1, p["W2"], p["b2"])
-    a2 = tanh(z2)
-    z3, c3 = affine_forward(a2, p["W3"], p["b3"])
-    y_hat = sigmoid(z3)[:, 0]
-    values = {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "z3": z3, "y_hat": y_hat, "loss": sum_of_squares(y_hat, d["y"])}
-    return values, (c1, c2, c3)
 
 
 def forward(params: dict, data: dict) -> dict:
     """Intermediates: ``z1, a1, z2, a2`` (B, 2), ``z3`` (B, 1), ``y_hat`` (B,), ``loss``."""
-    return _forward(*_checked(params, data))[0]
+    p, d = _checked(params, data)
+    z1 = affine(d["x"], p["W1"], p["b1"])
+    a1 = tanh(z1)
+    z2 = affine(a1, p["W2"], p["b2"])
+    a2 = tanh(z2)
+    z3 = affine(a2, p["W3"], p["b3"])
+    y_hat = sigmoid(z3)[:, 0]
+    r = y_hat - d["y"]
+    return {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "z3": z3, "y_hat": y_hat, "loss": (r * r).sum()[()]}
 
 
 def loss(params: dict, data: dict) -> float | complex:
     r""":math:`L = \sum_b (y_b - \hat y_b)^2`."""
-    return forward(params, data)["loss"][()]
+    p, d = _checked(params, data)
+    a2 = tanh(affine(tanh(affine(d["x"], p["W1"], p["b1"])), p["W2"], p["b2"]))
+    r = sigmoid(affine(a2, p["W3"], p["b3"]))[:, 0] - d["y"]
+    return (r * r).sum()[()]
 
 
 def backward(params: dict, data: dict) -> dict:
@@ -77,23 +72,51 @@ def backward(params: dict, data: dict) -> dict:
     - ``z1``: :math:`(\delta^{(2)} W^{(2)T}) \odot (1 - a^{(1)2})`, (B, 2)
     - ``Wl``: :math:`a^{(l-1)T} \delta^{(l)}` with :math:`a^{(0)} = x`; ``bl``: :math:`\sum_b \delta^{(l)}_b`
     """
-    p, d = _checked(params, data)
-    fw, (c1, c2, c3) = _forward(p, d)
-    y_hat = fw["y_hat"]
-    # -2 (y - y_hat) f3'(z3), with f3' = y_hat (1 - y_hat) computed without cancellation
-    delta3 = sum_of_squares_grad(y_hat, d["y"])[:, None] * sigmoid_prime(fw["z3"])
-    d_a2, d_W3, d_b3 = affine_backward(delta3, c3)
-    delta2 = d_a2 * tanh_prime(fw["z2"])  # = 1 - a2^2, without its cancellation
-    d_a1, d_W2, d_b2 = affine_backward(delta2, c2)
-    delta1 = d_a1 * tanh_prime(fw["z1"])
-    _, d_W1, d_b1 = affine_backward(delta1, c1)
-    return {
-        "z3": delta3, "z2": delta2, "z1": delta1, "a2": d_a2, "a1": d_a1,
-        "W1": d_W1, "b1": d_b1, "W2": d_W2, "b2": d_b2, "W3": d_W3, "b3": d_b3,
-    }
+    return _backward(*_checked(params, data), full=True)
 
 
 def grads(params: dict, data: dict) -> dict:
     """Gradients of :func:`loss` with respect to every weight and bias (their shapes)."""
-    g = backward(params, data)
-    return {k: g[k] for k in PARAMS}
+    return _backward(*_checked(params, data), full=False)
+
+
+def _backward(p: dict, d: dict, *, full: bool) -> dict:
+    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
+    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
+    x = d["x"]
+    a1, da1_dz1 = tanh_and_prime(affine(x, p["W1"], p["b1"]))  # f' = 1 - a^2, without its cancellation
+    a2, da2_dz2 = tanh_and_prime(affine(a1, p["W2"], p["b2"]))
+    y_hat, delta = sigmoid_and_prime(affine(a2, p["W3"], p["b3"]))  # f3' = y_hat (1 - y_hat), no cancellation
+    # delta3 = -2 (y - y_hat) f3'(z3), as losses.sum_of_squares_grad times f3' (in place in the fresh f3')
+    delta *= 2.0 * (y_hat - d["y"][:, None])
+    del y_hat
+    out = {"z3": delta} if full else {}
+    out["W3"], out["b3"] = affine_params_backward(delta, a2)
+    del a2
+    delta = delta @ p["W3"].T  # dL/da2
+    if full:
+        out["a2"] = delta
+    delta = _times_fresh(da2_dz2, delta)  # delta2 = dL/da2 (1 - a2^2)
+    del da2_dz2
+    if full:
+        out["z2"] = delta
+    out["W2"], out["b2"] = affine_params_backward(delta, a1)
+    del a1
+    delta = delta @ p["W2"].T  # dL/da1
+    if full:
+        out["a1"] = delta
+    delta = _times_fresh(da1_dz1, delta)  # delta1
+    if full:
+        out["z1"] = delta
+    out["W1"], out["b1"] = affine_params_backward(delta, x)
+    order = ("z3", "z2", "z1", "a2", "a1", *PARAMS) if full else PARAMS
+    return {k: out[k] for k in order}
+
+
+def _times_fresh(fresh: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``fresh * other``, written into ``fresh`` (an array no one else holds) unless its dtype cannot
+    hold the product (a real derivative times a complex delta on the complex step)."""
+    if fresh.dtype == np.result_type(fresh, other):
+        fresh *= other
+        return fresh
+    return fresh * other
