@@ -22,9 +22,10 @@ JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
 def source_hash() -> str:
-    """Hash of everything the HTML depends on: config, toc, the pages and backprop_lib."""
+    """Hash of everything the HTML depends on: config, toc, the pages, backprop_lib and the wheel's inputs."""
     digest = hashlib.sha256()
-    files = [ROOT / "_config.yml", ROOT / "_toc.yml"]
+    # pyproject.toml and the README are the site's wheel's too (book/_ext/libwheel.py)
+    files = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "pyproject.toml", ROOT / "README.md"]
     files += sorted(p for p in (ROOT / "book").rglob("*") if p.is_file() and p.suffix != ".ipynb" and "__pycache__" not in p.parts)
     files += sorted((ROOT / "backprop_lib").rglob("*.py"))
     for path in files:
