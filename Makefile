@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test setup notebooks lab pdf bench clean
+.PHONY: book test setup notebooks lab pdf bench bench-lite clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,13 @@ pdf: $(STAMP)
 # they are cleared for this command only (never for the tests or CI).
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/run.py
+
+# The in-browser chapters as a reader meets them (see bench/lite.py): cold start to kernel ready,
+# bytes sent for chapter 1, a second chapter in the same browser; plain and gzip servers. Builds
+# the book first (incremental); writes _build/bench/lite.json. LITE_REPEATS=3 runs per server.
+LITE_REPEATS ?= 3
+bench-lite: book
+	$(BIN)/python bench/lite.py --repeats $(LITE_REPEATS)
 
 # book/<chapter>.ipynb for a plain Jupyter: the chapters converted as the site's downloads are
 # (equation numbers and references from the book build, which runs first; links to the local

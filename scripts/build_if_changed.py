@@ -19,9 +19,9 @@ while nothing it depends on has changed; `make book && make test` executes each 
 - A lock on `_build/.build.lock` makes parallel callers (pytest's workers, a `make book` in
   another shell) wait for one build instead of running two.
 
-Anything that becomes part of `_build/html` (say, a JupyterLite site) belongs in `build()`
-below, and the files it reads in `source_hash`, so that "current" keeps meaning "everything
-the tests check is up to date".
+Anything that becomes part of `_build/html` belongs in the Sphinx build (as the JupyterLite
+site does: book/_ext/lite.py) or in `build()` below, and the files it reads in `source_hash`,
+so that "current" keeps meaning "everything the tests check is up to date".
 """
 
 from __future__ import annotations

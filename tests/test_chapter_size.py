@@ -3,9 +3,13 @@ of code (shared/CHAPTER.md), counted the same way for every chapter.
 
 - prose: words of the Markdown cells outside fenced blocks (code, ``{math}``, directives'
   options) and display math; inline math counts as one word, as a reader reads it;
-- code: non-blank lines of the code cells;
-- asserts: lines of code that assert (``assert``, ``.assert_ok()`` or ``check_step(``, which
-  asserts a derivation step), reported, not bounded.
+- code: non-blank lines of the code cells, except cells tagged ``remove-cell``. The bound is on
+  the chapter a reader reads, and the HTML page drops those cells: the set-up cell every chapter
+  starts with (it installs the library in the browser, in JupyterLite, and does nothing
+  elsewhere), and the hidden checks of the exercises' solutions;
+- asserts: lines of code, in every code cell (removed ones too: they check), that assert
+  (``assert``, ``.assert_ok()`` or ``check_step(``, which asserts a derivation step), reported,
+  not bounded.
 
 Run as a script for the table: ``.venv/bin/python tests/test_chapter_size.py``.
 """
@@ -39,11 +43,16 @@ def prose_words(markdown: str) -> int:
 def stats(name: str) -> dict[str, int]:
     """Prose words, code lines and assert lines of ``book/<name>.md``."""
     cells = jupytext.read(ROOT / "book" / f"{name}.md", fmt="md:myst").cells
-    code = [line for c in cells if c.cell_type == "code" for line in c.source.splitlines() if line.strip()]
+
+    def lines(code_cells: list) -> list[str]:
+        return [line for c in code_cells for line in c.source.splitlines() if line.strip()]
+
+    code = [c for c in cells if c.cell_type == "code"]
+    shown = [c for c in code if "remove-cell" not in c.metadata.get("tags", [])]
     return {
         "words": sum(prose_words(c.source) for c in cells if c.cell_type == "markdown"),
-        "code": len(code),
-        "asserts": sum(1 for line in code if re.search(r"\bassert\b|\.assert_ok\(|\bcheck_step\(", line)),
+        "code": len(lines(shown)),
+        "asserts": sum(1 for line in lines(code) if re.search(r"\bassert\b|\.assert_ok\(|\bcheck_step\(", line)),
     }
 
 
@@ -52,6 +61,16 @@ def test_chapter_is_its_argument(name: str):
     s = stats(name)
     assert s["words"] <= MAX_WORDS, f"{name}: {s['words']} words of prose (at most {MAX_WORDS})"
     assert s["code"] <= MAX_CODE_LINES, f"{name}: {s['code']} lines of code (at most {MAX_CODE_LINES})"
+
+
+def test_the_code_count_leaves_out_removed_cells(tmp_path, monkeypatch):
+    chapter = tmp_path / "book" / "x.md"
+    chapter.parent.mkdir()
+    chapter.write_text("---\njupytext:\n  text_representation:\n    format_name: myst\n---\n\n"
+                       "```{code-cell} ipython3\n:tags: [remove-cell]\n\nimport sys\nassert sys\n```\n\n# X\n\n"
+                       "```{code-cell} ipython3\n:tags: [hide-input]\n\na = 1\n\nassert a\n```\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    assert stats("x")["code"] == 2 and stats("x")["asserts"] == 2
 
 
 def test_the_counter_counts_prose_only():

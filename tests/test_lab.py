@@ -114,6 +114,8 @@ def test_a_chapter_runs_in_make_lab(page, lab_server: tuple[str, str]):
             r.abort()
 
     page.route("**/*", route)
+    console: list[str] = []
+    page.on("console", lambda m: m.type in ("error", "warning") and console.append(m.text))
     page.set_viewport_size({"width": 1280, "height": 900})
     relpath = Path(name).relative_to("book").as_posix()  # make lab serves book/
     page.goto(f"{base}/lab/tree/{relpath}.md?token={token}&reset", wait_until="load")
@@ -161,4 +163,6 @@ def test_a_chapter_runs_in_make_lab(page, lab_server: tuple[str, str]):
     page.screenshot(path=str(ROOT / "_build" / "screenshots" / "lab.png")) if (ROOT / "_build" / "screenshots").is_dir() else None
 
     assert not foreign, f"requests to other hosts: {foreign}"
+    # the Pyodide kernel's extension (in .venv for the book's JupyterLite site) is not even tried here
+    assert not [m for m in console if "jupyterlite" in m.lower()], console
     assert source.read_bytes() == before, "running the chapter in make lab changed its source"

@@ -375,6 +375,11 @@ def closure(requirements: list[Requirement]) -> set[str]:
     return seen
 
 
+# imported by the chapters' set-up cell only when sys.platform is "emscripten", in the browser, where
+# JupyterLite's Pyodide kernel brings it (tests/test_lite.py checks that the cell does nothing elsewhere)
+BROWSER_ONLY = {"piplite"}
+
+
 def test_the_book_extra_provides_every_import_of_the_chapters():
     provided = closure(declared())
     modules = md.packages_distributions()
@@ -382,7 +387,7 @@ def test_the_book_extra_provides_every_import_of_the_chapters():
     for name in CHAPTERS:
         code = "\n".join(c.source for c in jupytext.read(ROOT / f"{name}.md", fmt="md:myst").cells if c.cell_type == "code")
         for top in set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", code, re.M)):
-            if top in sys.stdlib_module_names or top == "backprop_lib":
+            if top in sys.stdlib_module_names or top == "backprop_lib" or top in BROWSER_ONLY:
                 continue
             dists = {d.lower().replace("_", "-") for d in modules.get(top, [])}
             if not dists & provided:

@@ -15,8 +15,9 @@ from test_book import toc_files
 
 
 def page_title(name: str) -> str:
-    """The first '# ' heading of a page's source."""
+    """The first '# ' heading of a page's source (outside code cells, whose comments start so too)."""
     text = (ROOT / f"{name}.md").read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
     return re.search(r"^# (.+)$", text, flags=re.M).group(1).strip()
 
 

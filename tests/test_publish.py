@@ -1,6 +1,7 @@
-"""Published: the deploy workflow calls the Makefile, the site works under any path, its 404 page
-leads back to the contents, its pages describe themselves to link previews, and axe finds no
-serious or critical accessibility violation on any page."""
+"""Published: the deploy workflow calls the Makefile, the site works under any path (its pages, and
+the in-browser notebooks that a chapter's launcher opens), its 404 page leads back to the
+contents, its pages describe themselves to link previews, and axe finds no serious or critical
+accessibility violation on any page."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from test_book import toc_files
 from test_browser import open_page
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+sys.path.insert(0, str(ROOT / "scripts"))
+import lite_browser as lb  # noqa: E402
 from publish import site_settings  # noqa: E402
 
 PAGES = toc_files()
@@ -66,6 +69,7 @@ def test_the_workflow_builds_with_the_makefile_and_deploys_only_main():
 def test_ci_and_the_workflow_install_the_same_debian_packages():
     packages = [p for p in (ROOT / ".ci" / "debian-packages").read_text().split() if not p.startswith("#")]
     assert "chromium" in packages
+    assert "npm" in packages  # `npm pack pyodide` in the lite build (book/_ext/lite_assets.py)
     assert ".ci/debian-packages" in (ROOT / ".ci" / "run").read_text()
 
 
@@ -149,6 +153,26 @@ def test_every_page_works_under_a_sub_path(page, prefixed_site, name: str):
     assert not strays, f"links that leave {PREFIX}: {strays[:5]}"
     for href in page.evaluate("() => Array.from(document.querySelectorAll('a.btn-download-notebook-button')).map(a => a.href)"):
         assert page.request.get(href).ok, href
+
+
+def test_the_browser_notebooks_work_under_a_sub_path(page, context, prefixed_site):
+    """A chapter's launcher opens its notebook under the prefix; Pyodide, the kernel's packages and
+    the set-up cell's wheels (backprop_lib, numpy, matplotlib, ipywidgets) all come from under it."""
+    base, outside = prefixed_site
+    blocked = lb.block_other_hosts(context)
+    console = lb.record_console_errors(page)
+    open_page(page, f"{base}book/ch2_softmax_ce.html")
+    page.locator("a.lite-launch-link").click()
+    page.wait_for_url(f"{base}lite/notebooks/index.html?path=ch2_softmax_ce.ipynb")
+    lb.wait_kernel_idle(page)
+    page.evaluate(f"{lb.NB}.content.activeCellIndex = 0")
+    page.evaluate("jupyterapp.commands.execute('notebook:run-cell')")
+    page.wait_for_function(f"{lb.NB}.content.widgets[0].model.executionCount !== null", timeout=240_000)
+    lb.wait_kernel_idle(page)
+    assert not lb.cell_errors(lb.cells(page)[:1]), lb.cell_errors(lb.cells(page)[:1])
+    assert page.evaluate(f"{lb.NB}.sessionContext.session.kernel.name") == "python"
+    assert not outside, f"requests that left {PREFIX}: {outside}"
+    assert not blocked and not console, (blocked, console)
 
 
 def test_the_404_page_leads_back_to_the_contents(page, built_book: Path):
