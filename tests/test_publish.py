@@ -9,6 +9,8 @@ import contextlib
 import functools
 import http.server
 import re
+import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -52,7 +54,7 @@ def test_the_workflow_builds_with_the_makefile_and_deploys_only_main():
     called = [t for r in runs for t in re.findall(r"\bmake\s+([\w-]+)", r)]
     assert called[:2] == ["test", "book"], called  # the README's commands, in that order
     assert set(called) <= makefile_targets(), f"targets the Makefile lacks: {set(called) - makefile_targets()}"
-    assert any(".ci/debian-packages" in r and "apt-get install" in r for r in runs)
+    assert "bash .ci/install-packages" in runs  # the Debian packages, as .ci/run installs them
     uses = {s["uses"].split("@")[0]: s for s in workflow_steps(build) if "uses" in s}
     assert uses["actions/setup-python"]["with"]["python-version"] == "3.11"
     assert uses["actions/setup-python"]["with"]["cache-dependency-path"] == "requirements.txt"
@@ -67,10 +69,41 @@ def test_the_workflow_builds_with_the_makefile_and_deploys_only_main():
 
 
 def test_ci_and_the_workflow_install_the_same_debian_packages():
-    packages = [p for p in (ROOT / ".ci" / "debian-packages").read_text().split() if not p.startswith("#")]
-    assert "chromium" in packages
-    assert "npm" in packages  # `npm pack pyodide` in the lite build (book/_ext/lite_assets.py)
-    assert ".ci/debian-packages" in (ROOT / ".ci" / "run").read_text()
+    lines = (ROOT / ".ci" / "debian-packages").read_text().splitlines()
+    packages = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert {"chromium", "fonts-noto-cjk", "npm"} <= set(packages)  # npm: `npm pack pyodide` (lite_assets)
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9.+-]+", p) for p in packages), packages
+    assert "bash .ci/install-packages" in (ROOT / ".ci" / "run").read_text()
+    assert ".ci/debian-packages" in (ROOT / ".ci" / "install-packages").read_text()
+
+
+def test_install_packages_skips_what_the_machine_has(tmp_path: Path):
+    """Run .ci/install-packages with fake commands first on PATH: a package whose command exists (npm from
+    Node.js, whose Debian package conflicts with npm's) or that dpkg reports installed is not
+    passed to apt-get; the missing one is."""
+    ci = tmp_path / ".ci"
+    ci.mkdir()
+    shutil.copy(ROOT / ".ci" / "install-packages", ci)
+    (ci / "debian-packages").write_text("# a comment\nnpm\nfonts-noto-cjk\nbook-test-missing\n")
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    log = tmp_path / "apt.log"
+    fakes = {
+        "npm": "exit 0",
+        "make": "exit 0",
+        "python3.11": "exit 0",
+        "id": "echo 0",
+        "dpkg-query": 'case "$*" in *fonts-noto-cjk*) printf "install ok installed";; *) exit 1;; esac',
+        "apt-get": f'echo "$@" >> {log}',
+    }
+    for name, body in fakes.items():
+        (bin_ / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_ / name).chmod(0o755)
+    env = {"PATH": f"{bin_}:/usr/bin:/bin", "HOME": str(tmp_path)}  # the fakes first
+    done = subprocess.run(["/bin/bash", str(ci / "install-packages")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    assert calls == ["update -q", "install -y -q book-test-missing"], calls
 
 
 @pytest.mark.parametrize("url, prefix", [
