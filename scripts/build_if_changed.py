@@ -6,21 +6,26 @@ Usage: python scripts/build_if_changed.py [html|singlehtml]
 `built_book`, tests/test_pdf.py) all call this, so a build made by one is reused by the others
 while nothing it depends on has changed; `make book && make test` executes each chapter once.
 
-- **Current**: `_build/<builder>/.source-hash` holds the hash of every file the build reads
-  (see `source_hash`), written after a successful build. If it matches, nothing is run.
-- **Otherwise** it runs Jupyter Book 1 with warnings as errors (`-W -n --keep-going`).
-  After a successful build of either builder (`_build/.book-ok` exists; the builders share
-  Sphinx's environment in `_build/.doctrees`) the build is incremental: Sphinx re-reads only
-  the pages that changed, and a change in backprop_lib re-reads and re-executes every page
-  (book/_ext/libhash.py). Without that marker (no build yet, or the last one failed) it passes
-  `--all`: every page is re-read, so a build after a failed one fails again instead of passing
-  on stale pages. The marker and the hash are removed before a build and written only after
-  it succeeded.
+- **Current**: `_build/<builder>/.source-files.json` holds the SHA-256 of every file the build
+  reads (see `source_files`), written after a successful build. If they all match, nothing is
+  run.
+- **Otherwise** it runs Jupyter Book 1 with warnings as errors (`-W -n --keep-going`),
+  incrementally when Sphinx itself sees everything that changed: only pages (and what they
+  include) under book/, or backprop_lib (book/_ext/libhash.py puts its hash in the config, so
+  every page is re-read and re-executed). Sphinx re-reads only the changed pages then, and
+  that needs a successful last build of either builder (`_build/.book-ok` records its
+  sources; the builders share Sphinx's environment in `_build/.doctrees`). Any other change
+  (the stylesheet or script in book/_static, an extension in book/_ext, the config, the
+  requirements, the wheel's pyproject.toml and README) passes `--all`: an incremental Sphinx 7.4 build with no page out of
+  date stops before it copies static files or writes anything, so the site would keep the old
+  ones. So does a missing marker (no build yet, or the last one failed): every page is
+  re-read, and a build after a failed one fails again instead of passing on stale pages. The
+  marker and the record are removed before a build and written only after it succeeded.
 - A lock on `_build/.build.lock` makes parallel callers (pytest's workers, a `make book` in
   another shell) wait for one build instead of running two.
 
 Anything that becomes part of `_build/html` belongs in the Sphinx build (as the JupyterLite
-site does: book/_ext/lite.py) or in `build()` below, and the files it reads in `source_hash`,
+site does: book/_ext/lite.py) or in `build()` below, and the files it reads in `source_files`,
 so that "current" keeps meaning "everything the tests check is up to date".
 """
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -42,14 +48,14 @@ BUILDERS = ("html", "singlehtml")
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
-def source_hash(root: Path | None = None) -> str:
-    """SHA-256 over the paths and bytes of everything a build reads.
+def source_files(root: Path | None = None) -> dict[str, str]:
+    """SHA-256 of everything a build reads, by path relative to the root.
 
-    The config and toc, every file under book/ (pages, bibliography, extensions; not the
-    git-ignored .ipynb copies or caches), backprop_lib/ (the chapters import it),
+    The config and toc, every file under book/ (pages, bibliography, stylesheet, extensions; not
+    the git-ignored .ipynb copies or caches), backprop_lib/ (the chapters import it),
     requirements.txt (the versions that build it), pyproject.toml and README.md (the inputs of
     the backprop_lib wheel the site offers, book/_ext/libwheel.py) and this script (the command
-    it runs).
+    it runs). A missing file has the value "(missing)".
     """
     root = ROOT if root is None else root
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt", root / "pyproject.toml",
@@ -57,24 +63,66 @@ def source_hash(root: Path | None = None) -> str:
     files += sorted(p for p in (root / "book").rglob("*") if p.is_file() and p.suffix != ".ipynb"
                     and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts))
     files += sorted((root / "backprop_lib").rglob("*.py"))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"(missing)")
-    return digest.hexdigest()
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.exists()
+            else "(missing)" for path in files}
 
 
-def stamp(builder: str) -> Path:
-    return BUILD / builder / ".source-hash"
+# What Sphinx notices by itself in an incremental build: a page or a file a page includes
+# (figures, the bibliography), and backprop_lib through the config (book/_ext/libhash.py).
+PAGE_SUFFIXES = {".md", ".bib", ".png", ".jpg", ".jpeg", ".svg", ".gif"}
 
 
-def is_current(builder: str, hashed: str | None = None) -> bool:
-    """True when ``_build/<builder>`` was built successfully from the sources as they are now
-    (``hashed``: their :func:`source_hash`, if already computed)."""
+def sphinx_sees(path: str) -> bool:
+    """True for a source whose change an incremental Sphinx build picks up by itself."""
+    parts = path.split("/")
+    if parts[0] == "backprop_lib":
+        return True
+    return (parts[0] == "book" and len(parts) > 1 and parts[1] not in ("_static", "_ext")
+            and Path(path).suffix in PAGE_SUFFIXES)
+
+
+def changed(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """Paths added, removed or changed between two :func:`source_files` records."""
+    return sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+
+
+def record(builder: str) -> Path:
+    return BUILD / builder / ".source-files.json"
+
+
+def recorded(builder: str) -> dict[str, str] | None:
+    """The sources of ``_build/<builder>``'s last successful build, or None if there is none."""
     page = BUILD / builder / ("index.html" if builder == "html" else "book/intro.html")
-    if not (stamp(builder).exists() and page.exists()):
+    try:
+        files = json.loads(record(builder).read_text()) if page.exists() else None
+    except (OSError, ValueError):
+        return None
+    return files if isinstance(files, dict) else None
+
+
+def is_current(builder: str, files: dict[str, str] | None = None) -> bool:
+    """True when ``_build/<builder>`` was built successfully from the sources as they are now
+    (``files``: their :func:`source_files`, if already computed)."""
+    return recorded(builder) == (files if files is not None else source_files())
+
+
+def incremental(builder: str, before: dict[str, str] | None, wanted: dict[str, str]) -> bool:
+    """Whether a build of ``builder`` from the sources ``wanted`` may skip ``--all``.
+
+    Sphinx's environment (shared by both builders) must come from a successful build, ``OK``
+    records its sources, and Sphinx must see every change since by itself. The HTML builder
+    writes only pages out of date, so the same holds against its own last build (``before``);
+    the single-page builder writes everything, static files included, every time.
+    """
+    try:
+        env = json.loads(OK.read_text())
+    except (OSError, ValueError):
         return False
-    return stamp(builder).read_text().strip() == (hashed or source_hash())
+    if not isinstance(env, dict) or not all(sphinx_sees(p) for p in changed(env, wanted)):
+        return False
+    if builder == "singlehtml":
+        return True
+    return before is not None and all(sphinx_sees(p) for p in changed(before, wanted))
 
 
 def build(builder: str = "html", *, capture: bool = False) -> subprocess.CompletedProcess | None:
@@ -87,19 +135,20 @@ def build(builder: str = "html", *, capture: bool = False) -> subprocess.Complet
     BUILD.mkdir(exist_ok=True)
     with open(LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        wanted = source_hash()
-        if is_current(builder, wanted):
+        wanted = source_files()
+        before = recorded(builder)
+        if before == wanted:
             return None
-        fresh = [] if OK.exists() else ["--all"]
+        fresh = [] if incremental(builder, before, wanted) else ["--all"]
         OK.unlink(missing_ok=True)
-        stamp(builder).unlink(missing_ok=True)
+        record(builder).unlink(missing_ok=True)
         cmd = [str(JUPYTER_BOOK), "build", str(ROOT), *fresh, "-W", "-n", "--keep-going", "--builder", builder]
         # no MPLBACKEND=Agg here: the kernels must use the inline backend, or plt.show() draws nothing
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
         done = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=capture, timeout=3600)
         if done.returncode == 0:
-            OK.touch()
-            stamp(builder).write_text(wanted + "\n")
+            OK.write_text(json.dumps(wanted, indent=0, sort_keys=True) + "\n")
+            record(builder).write_text(json.dumps(wanted, indent=0, sort_keys=True) + "\n")
         return done
 
 

@@ -5,7 +5,8 @@ that scrolls sideways, and numbers printed with a precision that means something
   their box, zero ``pre`` blocks that scroll, zero content images shown at less than half
   their natural width, and no sideways scroll of the page; at 390 px (a phone) the page itself
   never scrolls sideways (an equation or code block may scroll inside its own box, and
-  book.css draws a shadow at the edge that hides more). See tests/layout.py.
+  book.css draws a shadow at the edge that hides more). See tests/layout.py. At 1280 px no
+  bar sits above the article's header (the theme's top bar, a second search field only).
 - The text column at 1280 px is at least as wide as the width figures are drawn for
   (backprop_lib.plotting.COLUMN_PX), and no page shows an error or a warning in a cell's
   output (a figure whose text would be too small raises one: book/matplotlibrc).
@@ -48,12 +49,15 @@ def test_page_fits_the_window(browser, book_server: str, name: str, width: int):
     try:
         open_page(page, f"{book_server}/{name}.html")
         result = measure(page)
+        # nothing above the article's own header (the theme's top bar held only a second search)
+        header_top = page.evaluate("document.querySelector('.bd-header-article').getBoundingClientRect().top")
     finally:
         page.close()
     kinds = KINDS if width >= 1280 else ("page",)
     assert not any(result[k] for k in kinds), f"{name} at {width} px does not fit:\n" + describe(result, kinds)
     if width >= 1280:
         assert result["column"] >= COLUMN_PX, f"the text column is {result['column']} px, figures assume {COLUMN_PX}"
+        assert header_top == 0, f"{header_top} px of bar above the article's header"
 
 
 @pytest.mark.parametrize("name", PAGES)
