@@ -118,17 +118,23 @@ def servers(compress: bool):
             server.server_close()
 
 
+def open_until_kernel_idle(context, base: str, notebook: str, sent: list[int]):  # noqa: ANN001, ANN201
+    """Open ``notebook`` in a new page of ``context``; return the page, the seconds until its kernel
+    was idle, and the server's byte count when it was opened."""
+    page = context.new_page()
+    start, t0 = sent[0], time.monotonic()
+    page.goto(f"{base}/lite/notebooks/index.html?path={notebook}", wait_until="commit")
+    lb.wait_kernel_idle(page)
+    return page, time.monotonic() - t0, start
+
+
 def one_run(p, compress: bool) -> dict[str, object]:  # noqa: ANN001
     with servers(compress) as (base, sent, proxy_port, asked), tempfile.TemporaryDirectory() as profile:
         context = p.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=ARGS, viewport={"width": 1280, "height": 900},
             proxy={"server": f"http://127.0.0.1:{proxy_port}", "bypass": "127.0.0.1"})
         try:
-            page = context.new_page()
-            start, t0 = sent[0], time.monotonic()
-            page.goto(f"{base}/lite/notebooks/index.html?path=ch1_conv_mse.ipynb", wait_until="commit")
-            lb.wait_kernel_idle(page)
-            cold = time.monotonic() - t0
+            page, cold, start = open_until_kernel_idle(context, base, "ch1_conv_mse.ipynb", sent)
             at_ready = sent[0] - start
             lb.run_all(page)
             errors = lb.cell_errors(lb.cells(page))
@@ -136,11 +142,7 @@ def one_run(p, compress: bool) -> dict[str, object]:  # noqa: ANN001
                 raise SystemExit(f"chapter 1 raised in the browser: {errors[0]}")
             first = sent[0] - start
             page.close()
-            page = context.new_page()
-            start, t0 = sent[0], time.monotonic()
-            page.goto(f"{base}/lite/notebooks/index.html?path=ch2_softmax_ce.ipynb", wait_until="commit")
-            lb.wait_kernel_idle(page)
-            second = time.monotonic() - t0
+            _, second, start = open_until_kernel_idle(context, base, "ch2_softmax_ce.ipynb", sent)
             second_bytes = sent[0] - start
         finally:
             context.close()

@@ -90,14 +90,28 @@ def record(builder: str) -> Path:
     return BUILD / builder / ".source-files.json"
 
 
-def recorded(builder: str) -> dict[str, str] | None:
-    """The sources of ``_build/<builder>``'s last successful build, or None if there is none."""
-    page = BUILD / builder / ("index.html" if builder == "html" else "book/intro.html")
+def read_record(path: Path) -> dict[str, str] | None:
+    """A :func:`source_files` record written by :func:`write_record`, or None if absent or unreadable."""
     try:
-        files = json.loads(record(builder).read_text()) if page.exists() else None
+        files = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     return files if isinstance(files, dict) else None
+
+
+def write_record(path: Path, files: dict[str, str]) -> None:
+    path.write_text(json.dumps(files, indent=0, sort_keys=True) + "\n")
+
+
+def sphinx_sees_all(old: dict[str, str] | None, new: dict[str, str]) -> bool:
+    """True when there is a record ``old`` and Sphinx picks up every change from it to ``new`` by itself."""
+    return old is not None and all(sphinx_sees(p) for p in changed(old, new))
+
+
+def recorded(builder: str) -> dict[str, str] | None:
+    """The sources of ``_build/<builder>``'s last successful build, or None if there is none."""
+    page = BUILD / builder / ("index.html" if builder == "html" else "book/intro.html")
+    return read_record(record(builder)) if page.exists() else None
 
 
 def is_current(builder: str, files: dict[str, str] | None = None) -> bool:
@@ -114,15 +128,9 @@ def incremental(builder: str, before: dict[str, str] | None, wanted: dict[str, s
     writes only pages out of date, so the same holds against its own last build (``before``);
     the single-page builder writes everything, static files included, every time.
     """
-    try:
-        env = json.loads(OK.read_text())
-    except (OSError, ValueError):
+    if not sphinx_sees_all(read_record(OK), wanted):
         return False
-    if not isinstance(env, dict) or not all(sphinx_sees(p) for p in changed(env, wanted)):
-        return False
-    if builder == "singlehtml":
-        return True
-    return before is not None and all(sphinx_sees(p) for p in changed(before, wanted))
+    return builder == "singlehtml" or sphinx_sees_all(before, wanted)
 
 
 def build(builder: str = "html", *, capture: bool = False) -> subprocess.CompletedProcess | None:
@@ -147,8 +155,8 @@ def build(builder: str = "html", *, capture: bool = False) -> subprocess.Complet
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
         done = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=capture, timeout=3600)
         if done.returncode == 0:
-            OK.write_text(json.dumps(wanted, indent=0, sort_keys=True) + "\n")
-            record(builder).write_text(json.dumps(wanted, indent=0, sort_keys=True) + "\n")
+            write_record(OK, wanted)
+            write_record(record(builder), wanted)
         return done
 
 
