@@ -208,6 +208,28 @@ def test_the_browser_notebooks_work_under_a_sub_path(page, context, prefixed_sit
     assert not blocked and not console, (blocked, console)
 
 
+def test_every_page_has_an_icon_of_the_site(built_book: Path):
+    """A page without ``<link rel="icon">`` makes the browser ask the host's root for /favicon.ico,
+    outside a site served under a sub-path (the sub-path tests saw it when the request came in
+    time). Every page has one, and it exists: the book's pages, the 404 page, the root redirect
+    (book/_ext/pagefixes.py), search, and JupyterLite's pages; not lite/doc/, JupyterLite's
+    script redirects into its lab app, which this site does not build and no page links to."""
+    pages = [p for p in built_book.rglob("*.html")
+             if not p.relative_to(built_book).as_posix().startswith(("_static/", "lite/doc/"))]
+    assert {"index.html", "404.html", "book/intro.html", "lite/notebooks/index.html"} <= {
+        p.relative_to(built_book).as_posix() for p in pages}
+    missing = []
+    for path in pages:
+        link = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find("link", rel="icon")
+        href = link and urlparse(link["href"]).path
+        rel = path.relative_to(built_book).as_posix()
+        if not href:
+            missing.append(f"{rel}: no icon")
+        elif rel != "404.html" and not (path.parent / href).is_file():  # 404.html's links are absolute
+            missing.append(f"{rel}: {href} missing")
+    assert not missing, missing
+
+
 def test_the_404_page_leads_back_to_the_contents(page, built_book: Path):
     # built without BOOK_SITE_URL, the 404 page assumes a site at the root of its host
     with serve_under(built_book, "/") as (base, outside):

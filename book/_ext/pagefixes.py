@@ -10,10 +10,17 @@
 - docutils marks the bibliography's citations ``<div role="list" class="citation-list">``,
   but its children are links and entries, not list items, so screen readers are told of a
   list that is not there (axe: aria-required-children, critical); the role is dropped.
+- The site's ``index.html`` (the root doc is ``book/intro``) is a bare ``<meta>`` redirect
+  written by sphinx-external-toc when none exists. With no icon of its own, the browser asks the
+  host's root for ``/favicon.ico``, outside a site served under a sub-path; written here first,
+  it is a small page with the book's icon, its title and a link to follow.
 """
 
 from __future__ import annotations
 
+import html
+import posixpath
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -34,6 +41,23 @@ def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict[str, 
         context["body"] = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
 
 
+def _write_index(app: Sphinx, exception: Exception | None) -> None:
+    """The root redirect, before sphinx-external-toc writes its bare one (it skips an existing file)."""
+    if exception is not None or app.builder.name != "html" or app.config.root_doc == "index":
+        return
+    target = f"{app.config.root_doc}.html"
+    icon = app.config.html_favicon
+    icon_link = f'<link rel="icon" href="_static/{posixpath.basename(icon)}">\n' if icon else ""
+    title = html.escape(app.config.html_title or app.config.project)
+    Path(app.outdir, "index.html").write_text(
+        f'<!DOCTYPE html>\n<html lang="{app.config.language or "en"}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Refresh" content="0; url={target}">\n{icon_link}<title>{title}</title>\n</head>\n'
+        f'<body><p><a href="{target}">{title}</a></p></body>\n</html>\n',
+        encoding="utf-8",
+    )
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _fix_page, priority=900)
+    app.connect("build-finished", _write_index, priority=400)  # sphinx-external-toc's runs at 500
     return {"parallel_read_safe": True, "parallel_write_safe": True}
