@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import Inputs, check_inputs
+from .. import autodiff as ad
+from .._validate import Inputs
 from ..activations import sigmoid, sigmoid_and_prime, softmax
 from ..layers import affine, affine_params_backward
 from ..losses import cross_entropy_grad_from_softmax, cross_entropy_unchecked
+from ._declare import Symbol, declare
 
-PARAMS = ("W1", "b1", "W2", "b2")
-DATA = ("x", "t")
 INPUTS = Inputs(
     params={"W1": ("n1", "n2"), "b1": ("n2",), "W2": ("n2", "n3"), "b2": ("n3",)},
     data={"x": ("B", "n1"), "t": ("B", "n3")},
@@ -46,28 +46,21 @@ def example(rng: np.random.Generator, batch: int = 1, *, sizes: tuple[int, int, 
     return params, data
 
 
-def _checked(params: dict, data: dict) -> tuple[dict, dict]:
-    p, d, _ = check_inputs(INPUTS, params, data)
-    return p, d
-
-
-def forward(params: dict, data: dict) -> dict:
+def _forward(p: dict, d: dict) -> dict:
     """Intermediates: ``a1`` (B, 4), ``z`` (B, 4), ``a2`` (B, 3), ``s`` (B, 3), ``loss``."""
-    p, d = _checked(params, data)
     a1 = affine(d["x"], p["W1"], p["b1"])
     z = sigmoid(a1)
     a2 = affine(z, p["W2"], p["b2"])
     return {"a1": a1, "z": z, "a2": a2, "s": softmax(a2), "loss": cross_entropy_unchecked(a2, d["t"])}
 
 
-def loss(params: dict, data: dict) -> float | complex:
+def _loss(p: dict, d: dict) -> float | complex:
     r""":math:`L = -\frac{1}{B}\sum_b\sum_k t_{bk} \ln \operatorname{softmax}(a_2)_{bk}`."""
-    p, d = _checked(params, data)
     a2 = affine(sigmoid(affine(d["x"], p["W1"], p["b1"])), p["W2"], p["b2"])
     return cross_entropy_unchecked(a2, d["t"])
 
 
-def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
+def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
     r"""The seed's steps 1-8, vectorised (shapes for sizes [5, 4, 3]).
 
     - ``a2``: :math:`\partial L/\partial a_2 = \frac{1}{B}(s \odot \textstyle\sum_k t_{bk} - t)`, which is
@@ -80,18 +73,9 @@ def backward(params: dict, data: dict, *, inputs: bool = True) -> dict:
 
     The forward pass it runs computes the softmax once and not the loss, and :math:`\bar z` and
     :math:`\bar z(1 - \bar z)` from one exponential (:func:`~backprop_lib.activations.sigmoid_and_prime`).
+    With ``full`` False, the parameters' gradients only, and every intermediate array is released as
+    soon as it has been used (less memory to allocate per call).
     """
-    return _backward(*_checked(params, data), full=True, inputs=inputs)
-
-
-def grads(params: dict, data: dict) -> dict:
-    """Gradients of :func:`loss` with respect to ``W1``, ``b1``, ``W2``, ``b2`` (their shapes)."""
-    return _backward(*_checked(params, data), full=False, inputs=False)
-
-
-def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
-    """:func:`backward` on checked arrays. With ``full`` False, the parameters' gradients only, and every
-    intermediate array is released as soon as it has been used (less memory to allocate per call)."""
     x, W1, W2 = d["x"], p["W1"], p["W2"]
     z, dz_da1 = sigmoid_and_prime(affine(x, W1, p["b1"]))  # z (1 - z), without the cancellation of 1 - z
     delta = cross_entropy_grad_from_softmax(softmax(affine(z, W2, p["b2"])), d["t"])  # dL/da2
@@ -108,5 +92,33 @@ def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
     out["W1"], out["b1"] = affine_params_backward(delta, x)
     if inputs:
         out["x"] = delta @ W1.T
-    order = ("a2", "z", "a1", "x", "W1", "b1", "W2", "b2") if full else PARAMS
+    order = ("a2", "z", "a1", "x", "W1", "b1", "W2", "b2") if full else INPUTS.params
     return {k: out[k] for k in order if k in out}
+
+
+def _engine(p: dict, d: dict) -> ad.Tensor:
+    """The loss on chapter 6's engine (no hand-derived rule)."""
+    x, t = ad.constant(d["x"], "x"), ad.constant(d["t"], "t")
+    z = ad.sigmoid(x @ p["W1"] + p["b1"]).named("z")
+    a2 = (z @ p["W2"] + p["b2"]).named("a2")
+    return -(t * ad.log_softmax(a2)).sum(axis=-1).mean().named("L")
+
+
+MODEL = declare(
+    "softmax_ce", seed="001", chapter="book/ch2_softmax_ce", inputs=INPUTS, reduction="mean", target="t",
+    symbols={
+        "x": Symbol(("B", "n1"), "the inputs, one example a row", ("x",)),
+        "t": Symbol(("B", "n3"), "the targets, one-hot rows", ("t",)),
+        "W1": Symbol(("n1", "n2"), "the hidden layer's weights", ("W_1", "W^{(1)}")),
+        "b1": Symbol(("n2",), "the hidden layer's bias", ("b_1", "b^{(1)}")),
+        "W2": Symbol(("n2", "n3"), "the output layer's weights", ("W_2", "W^{(2)}")),
+        "b2": Symbol(("n3",), "the output layer's bias", ("b_2", "b^{(2)}")),
+        "a1": Symbol(("B", "n2"), "the hidden pre-activations x W1 + b1", ("a_1",)),
+        "z": Symbol(("B", "n2"), "the hidden outputs sigmoid(a1) (the seed's z)", ("\\bar z", "z")),
+        "a2": Symbol(("B", "n3"), "the output pre-activations z W2 + b2", ("a_2",)),
+        "s": Symbol(("B", "n3"), "the probabilities softmax(a2)", ("s",)),
+    },
+    example=example, sizes=({}, {"sizes": (2, 5, 3)}, {"sizes": (6, 2, 4)}),
+    forward=_forward, loss=_loss, backward=_backward, engine=_engine,
+)
+forward, loss, backward, grads = MODEL.forward, MODEL.loss, MODEL.backward, MODEL.grads

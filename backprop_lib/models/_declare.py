@@ -1,0 +1,148 @@
+r"""One declaration per model: what it takes, what it computes, how it is differentiated.
+
+A model module writes its facts once and calls :func:`declare`, which returns a :class:`Model`
+holding the checked public functions (``forward``, ``loss``, ``backward``, ``grads``) built from
+the module's unchecked pieces, and registers it in :data:`REGISTRY` (read by
+:mod:`backprop_lib.models`, the tests, the benchmarks, chapter 6's engine versions and the
+derivation checker :mod:`backprop_lib.check`).
+
+The pieces a model supplies, all on arrays already checked by
+:func:`backprop_lib._validate.check_inputs` (float64 or complex128, shapes that fit):
+
+- ``forward(p, d) -> dict``: every intermediate the derivation names, and ``"loss"``;
+- ``loss(p, d)`` (optional): the loss alone, fused for speed; default ``forward(p, d)["loss"]``;
+- ``backward(p, d, *, full, inputs) -> dict``: the hand-derived gradient. With ``full`` it holds
+  every intermediate's gradient as well, with ``inputs`` the data's; with neither, the
+  parameters' gradients only, in the order of ``inputs.params``;
+- ``engine(leaves, data) -> Tensor``: the same loss written on chapter 6's autodiff engine
+  (:mod:`backprop_lib.autodiff`), which knows no rule of the hand-derived backward pass.
+
+The symbol table (:class:`Symbol`) lists every name a reader's formula may use: the parameters,
+the data and the outputs of ``forward``, each with its symbolic shape, its meaning and the
+LaTeX spellings a student writes for it (``W_1``, ``\bar z``, ``y_{pre}``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from .._validate import Dim, Inputs, check_inputs
+
+Arrays = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A name a formula may use.
+
+    ``shape`` is symbolic (the :data:`~backprop_lib._validate.Dim` of :class:`Inputs`: ``("B", "n1")``);
+    ``latex`` the spellings a student writes, in a normal form (``"W_1"``, ``"\\bar z"``,
+    ``"y_{pre}"``: one space after a command, braces only around a subscript of more than one
+    character); ``column`` marks a quantity with one value per example that a formula treats as a
+    B x 1 column although the code stores it as (B,) (chapter 1's and chapter 3's ``y``, ``\\hat y``).
+    """
+
+    shape: tuple[Dim, ...]
+    meaning: str
+    latex: tuple[str, ...] = ()
+    column: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    """A registered model: its facts and its checked functions (see the module docstring)."""
+
+    name: str
+    seed: str  # the seed file's number, "000".."004"
+    chapter: str  # the chapter's docname in _toc.yml, "book/ch2_softmax_ce"
+    inputs: Inputs
+    reduction: Literal["mean", "sum"]  # over the batch
+    target: str  # the data key of the target
+    symbols: Mapping[str, Symbol]
+    example: Callable[..., tuple[Arrays, Arrays]]
+    #: keyword sets for ``example`` the derivation checker draws instances with: the seed's sizes
+    #: first ({}), then sizes that make every matrix non-square where the model allows it
+    sizes: tuple[Mapping[str, Any], ...]
+    forward: Callable[[Mapping, Mapping], Arrays]
+    loss: Callable[[Mapping, Mapping], Any]
+    backward: Callable[..., Arrays]
+    grads: Callable[[Mapping, Mapping], Arrays]
+    engine: Callable[[Mapping, Mapping], Any]
+    raw: Mapping[str, Callable] = field(repr=False, default_factory=dict)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(self.inputs.params)
+
+    @property
+    def data(self) -> tuple[str, ...]:
+        return tuple(self.inputs.data)
+
+    @property
+    def input(self) -> str:
+        """The data key of the network's input (the first data array)."""
+        return next(iter(self.inputs.data))
+
+
+REGISTRY: dict[str, Model] = {}
+
+
+def declare(
+    name: str,
+    *,
+    seed: str,
+    chapter: str,
+    inputs: Inputs,
+    reduction: Literal["mean", "sum"],
+    target: str,
+    symbols: Mapping[str, Symbol],
+    example: Callable[..., tuple[Arrays, Arrays]],
+    forward: Callable[[Arrays, Arrays], Arrays],
+    backward: Callable[..., Arrays],
+    engine: Callable[[Mapping, Mapping], Any],
+    loss: Callable[[Arrays, Arrays], Any] | None = None,
+    sizes: tuple[Mapping[str, Any], ...] = ({},),
+) -> Model:
+    """Build the checked functions of a model from its unchecked pieces, and register it."""
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{name}: reduction is 'mean' or 'sum', got {reduction!r}")
+    missing = [k for k in (*inputs.params, *inputs.data) if k not in symbols]
+    if missing:
+        raise ValueError(f"{name}: the symbol table lacks {missing}")
+
+    def checked(params: Mapping, data: Mapping) -> tuple[Arrays, Arrays]:
+        p, d, _ = check_inputs(inputs, params, data)
+        return p, d
+
+    def forward_checked(params: Mapping, data: Mapping) -> Arrays:
+        return forward(*checked(params, data))
+
+    def loss_checked(params: Mapping, data: Mapping) -> Any:
+        p, d = checked(params, data)
+        return loss(p, d) if loss is not None else forward(p, d)["loss"]
+
+    def backward_checked(params: Mapping, data: Mapping, *, inputs: bool = True) -> Arrays:
+        return backward(*checked(params, data), full=True, inputs=inputs)
+
+    def grads_checked(params: Mapping, data: Mapping) -> Arrays:
+        return backward(*checked(params, data), full=False, inputs=False)
+
+    forward_checked.__doc__ = forward.__doc__
+    loss_checked.__doc__ = loss.__doc__ if loss is not None else f"The loss of ``{name}``: ``forward(...)['loss']``."
+    backward_checked.__doc__ = backward.__doc__
+    grads_checked.__doc__ = f"Gradients of ``{name}``'s loss with respect to {', '.join(inputs.params)} (their shapes)."
+    for fn, public in ((forward_checked, "forward"), (loss_checked, "loss"), (backward_checked, "backward"),
+                       (grads_checked, "grads")):
+        fn.__name__ = fn.__qualname__ = public
+        fn.__module__ = f"backprop_lib.models.{name}"
+
+    model = Model(name=name, seed=seed, chapter=chapter, inputs=inputs, reduction=reduction, target=target,
+                  symbols=dict(symbols), example=example, sizes=tuple(sizes), forward=forward_checked,
+                  loss=loss_checked, backward=backward_checked, grads=grads_checked, engine=engine,
+                  raw={"forward": forward, "backward": backward, **({"loss": loss} if loss else {})})
+    REGISTRY[name] = model
+    return model
