@@ -5,7 +5,7 @@ gradients of every input``. ``dout`` is :math:`\partial L / \partial \text{out}`
 and has the shape of ``out``; each returned gradient has the shape of its input.
 
 These check their arguments (ValueError, never a broadcast). ``affine``, ``conv2d``,
-``affine_params_backward`` and ``conv2d_params_backward`` are the same computations without
+``affine_params_backward`` and ``conv2d_params_backward_unchecked`` are the same computations without
 the checks, for the models, which check their inputs once (``_validate.check_inputs``).
 """
 
@@ -120,10 +120,10 @@ def conv2d_backward_params(dz: np.ndarray, cache: Cache) -> tuple[np.ndarray, np
     a, w = cache
     dz = as_array("dz", dz)
     require_shape("dz", dz, (a.shape[0], a.shape[1] - w.shape[0] + 1, a.shape[2] - w.shape[1] + 1))
-    return conv2d_params_backward(dz, a, w.shape)
+    return conv2d_params_backward_unchecked(dz, a, w.shape)
 
 
-def conv2d_params_backward(dz: np.ndarray, a: np.ndarray, kernel_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def conv2d_params_backward_unchecked(dz: np.ndarray, a: np.ndarray, kernel_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`conv2d_backward_params` without its checks: ``(dw, db)`` from the delta map and the input."""
     dw = np.empty(kernel_shape, dtype=np.result_type(a, dz))
     for p, q, window in _shifts(kernel_shape, dz.shape[1:]):

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._validate import Inputs, check_inputs
 from ..activations import sigmoid, sigmoid_and_prime
-from ..layers import conv2d, conv2d_backward, conv2d_params_backward
+from ..layers import conv2d, conv2d_backward, conv2d_params_backward_unchecked
 
 PARAMS = ("w", "b", "v")
 DATA = ("a", "y")
@@ -116,6 +116,6 @@ def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
     if inputs:
         out["a"], out["w"], out["b"] = conv2d_backward(delta, (a, w))
     else:
-        out["w"], out["b"] = conv2d_params_backward(delta, a, w.shape)
+        out["w"], out["b"] = conv2d_params_backward_unchecked(delta, a, w.shape)
     order = ("y_hat", "o", "z", "v", "a", "w", "b") if full else PARAMS
     return {k: out[k] for k in order if k in out}
