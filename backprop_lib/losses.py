@@ -15,11 +15,11 @@ from ._validate import as_array, require_shape
 from .activations import _row_sum, log_softmax, softmax
 
 
-def _residual(name: str, pred: object, target: object) -> np.ndarray:
-    p = as_array(name, pred)
+def _pair(pred: object, target: object) -> tuple[np.ndarray, np.ndarray]:
+    p = as_array("pred", pred)
     t = as_array("target", target)
     require_shape("target", t, p.shape)  # a (B, 1) target against (B,) would broadcast to (B, B)
-    return p - t
+    return p, t
 
 
 def _matrix_pair(name: str, pred: object, target: object) -> tuple[np.ndarray, np.ndarray]:
@@ -32,24 +32,44 @@ def _matrix_pair(name: str, pred: object, target: object) -> tuple[np.ndarray, n
 
 def sum_of_squares(pred: np.ndarray, target: np.ndarray) -> float | complex:
     r""":math:`L = \sum_i (p_i - t_i)^2` over every entry. Shapes: pred and target equal."""
-    r = _residual("pred", pred, target)
-    return (r * r).sum()[()]
+    return sum_of_squares_unchecked(*_pair(pred, target))
 
 
 def sum_of_squares_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     r""":math:`\partial L / \partial p = 2 (p - t)`, shape of ``pred``."""
-    return 2.0 * _residual("pred", pred, target)
+    return sum_of_squares_grad_unchecked(*_pair(pred, target))
 
 
 def mse(pred: np.ndarray, target: np.ndarray) -> float | complex:
     r"""Mean squared error :math:`L = \frac{1}{N} \sum_i (p_i - t_i)^2`, N = number of entries."""
-    r = _residual("pred", pred, target)
-    return (r * r).mean()[()]
+    return mse_unchecked(*_pair(pred, target))
 
 
 def mse_grad(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     r""":math:`\partial L / \partial p = \frac{2}{N} (p - t)`, shape of ``pred``."""
-    r = _residual("pred", pred, target)
+    return mse_grad_unchecked(*_pair(pred, target))
+
+
+def sum_of_squares_unchecked(pred: np.ndarray, target: np.ndarray) -> float | complex:
+    """:func:`sum_of_squares` without its checks, for the models: pred and target of one shape."""
+    r = pred - target
+    return (r * r).sum()[()]
+
+
+def sum_of_squares_grad_unchecked(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """:func:`sum_of_squares_grad` without its checks: ``2 (pred - target)``."""
+    return 2.0 * (pred - target)
+
+
+def mse_unchecked(pred: np.ndarray, target: np.ndarray) -> float | complex:
+    """:func:`mse` without its checks, for the models: pred and target of one shape."""
+    r = pred - target
+    return (r * r).mean()[()]
+
+
+def mse_grad_unchecked(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """:func:`mse_grad` without its checks: ``2 (pred - target) / N``, N the number of entries."""
+    r = pred - target
     return 2.0 * r / r.size
 
 

@@ -64,3 +64,14 @@ def test_target_that_would_broadcast_is_rejected():
         losses.mse(np.zeros(4), np.zeros((4, 1)))
     with pytest.raises(ValueError, match=r"t.*\(2, 3\).*\(3, 2\)"):
         losses.cross_entropy(np.zeros((2, 3)), np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("name", ["sum_of_squares", "sum_of_squares_grad", "mse", "mse_grad"])
+def test_unchecked_forms_compute_the_same_for_real_and_complex(name):
+    """The models call the ``*_unchecked`` forms on arrays they checked once: the same numbers,
+    bit for bit, and complex in, complex out (the complex step)."""
+    checked, unchecked = getattr(losses, name), getattr(losses, f"{name}_unchecked")
+    p, t = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3))
+    assert np.array_equal(unchecked(p, t), checked(p, t))
+    stepped = p + 1e-20j
+    assert np.iscomplexobj(unchecked(stepped, t)) and np.array_equal(unchecked(stepped, t), checked(stepped, t))
