@@ -1,6 +1,9 @@
-"""The five homework networks, one module each, with one contract.
+"""The homework networks, one module each, one declaration each, and their registry.
 
-Every module has
+Each module declares its model once (:func:`backprop_lib.models._declare.declare`): its inputs and
+their symbols (shapes, meanings, the chapter's LaTeX), its reduction over the batch, ``example``,
+its forward pass and its hand-derived backward pass, and its loss on chapter 6's engine. From that
+every module has, checked and with one contract,
 
 - ``example(rng, batch=1) -> (params, data)``: the seed's sizes, ``batch`` examples;
 - ``forward(params, data) -> dict``: every intermediate value the derivation names;
@@ -8,7 +11,8 @@ Every module has
 - ``backward(params, data) -> dict``: the hand-derived gradient of the loss with respect
   to every intermediate and every parameter, vectorised over the batch;
 - ``grads(params, data) -> dict``: the parameters' entries of ``backward``, exactly the
-  keys and shapes of ``params``.
+  keys and shapes of ``params``;
+- ``INPUTS`` (what it takes) and ``MODEL`` (the :class:`~backprop_lib.models._declare.Model`).
 
 Bad input (a missing or extra key, a wrong rank, a mismatched size, a (B, 1) target where
 (B,) is meant) raises ValueError naming the array and both shapes.
@@ -23,19 +27,34 @@ module                    seed    network and loss
 ``jacobian_form``         004     tanh of a shifted input, softmax, squared error
 ========================  ======  ==========================================================
 
-``on_engine`` holds the same five losses written on chapter 6's autodiff engine
-(:mod:`backprop_lib.autodiff`), which differentiates them with no hand-derived rule of
-these modules: the independent route ``tests/test_autodiff.py`` compares them with.
+The registry: every module of this package that is not private (``_declare``) and not
+``on_engine`` is a model and is imported here; :data:`MODELS` holds their declarations and
+:data:`ALL` the modules, both in the order of their seeds (the chapters' order). Tests, the
+benchmarks, chapter 6 and the derivation checker read them; no other file lists the models.
+``on_engine`` gives the losses on chapter 6's autodiff engine (:mod:`backprop_lib.autodiff`),
+which differentiates them with no hand-derived rule: the independent route
+``tests/test_autodiff.py`` compares the models with.
 """
 
-from . import conv_mse, frobenius, jacobian_form, softmax_ce, three_layer
+from __future__ import annotations
 
-ALL = {
-    "conv_mse": conv_mse,
-    "softmax_ce": softmax_ce,
-    "three_layer": three_layer,
-    "frobenius": frobenius,
-    "jacobian_form": jacobian_form,
-}
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
 
-__all__ = ["ALL", "conv_mse", "frobenius", "jacobian_form", "softmax_ce", "three_layer"]
+from ._declare import REGISTRY, Model, Symbol
+
+#: the modules of this package that are not models (besides the private ones)
+NOT_MODELS = frozenset({"on_engine"})
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_") and _module.name not in NOT_MODELS:
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+#: name -> declaration, in the order of the seeds
+MODELS: dict[str, Model] = dict(sorted(REGISTRY.items(), key=lambda item: item[1].seed))
+#: name -> module (``example``, ``forward``, ``loss``, ``backward``, ``grads``, ``INPUTS``, ``MODEL``)
+ALL: dict[str, ModuleType] = {name: sys.modules[f"{__name__}.{name}"] for name in MODELS}
+
+__all__ = ["ALL", "MODELS", "NOT_MODELS", "Model", "Symbol", *MODELS]

@@ -10,7 +10,9 @@ The pieces a model supplies, all on arrays already checked by
 :func:`backprop_lib._validate.check_inputs` (float64 or complex128, shapes that fit):
 
 - ``forward(p, d) -> dict``: every intermediate the derivation names, and ``"loss"``;
-- ``loss(p, d)`` (optional): the loss alone, fused for speed; default ``forward(p, d)["loss"]``;
+- ``loss(p, d)`` (optional): the loss alone, fused for speed; default ``forward(p, d)["loss"]``
+  (a model gives one only where it is faster: softmax_ce's forward computes the softmax the loss
+  does not need);
 - ``backward(p, d, *, full, inputs) -> dict``: the hand-derived gradient. With ``full`` it holds
   every intermediate's gradient as well, with ``inputs`` the data's; with neither, the
   parameters' gradients only, in the order of ``inputs.params``;
@@ -67,6 +69,10 @@ class Model:
     #: keyword sets for ``example`` the derivation checker draws instances with: the seed's sizes
     #: first ({}), then sizes that make every matrix non-square where the model allows it
     sizes: tuple[Mapping[str, Any], ...]
+    #: keyword sets for ``example`` drawn at random, every size the model allows within small bounds:
+    #: ``any_sizes(draw)`` with ``draw(lo, hi)`` an integer from lo to hi inclusive (hypothesis'
+    #: ``st.integers`` in the property tests, a generator's ``integers(lo, hi + 1)`` elsewhere)
+    any_sizes: Callable[[Callable[[int, int], int]], Mapping[str, Any]]
     forward: Callable[[Mapping, Mapping], Arrays]
     loss: Callable[[Mapping, Mapping], Any]
     backward: Callable[..., Arrays]
@@ -106,6 +112,7 @@ def declare(
     engine: Callable[[Mapping, Mapping], Any],
     loss: Callable[[Arrays, Arrays], Any] | None = None,
     sizes: tuple[Mapping[str, Any], ...] = ({},),
+    any_sizes: Callable[[Callable[[int, int], int]], Mapping[str, Any]] = lambda draw: {},
 ) -> Model:
     """Build the checked functions of a model from its unchecked pieces, and register it."""
     if reduction not in ("mean", "sum"):
@@ -132,17 +139,18 @@ def declare(
         return backward(*checked(params, data), full=False, inputs=False)
 
     forward_checked.__doc__ = forward.__doc__
-    loss_checked.__doc__ = loss.__doc__ if loss is not None else f"The loss of ``{name}``: ``forward(...)['loss']``."
+    loss_checked.__doc__ = loss.__doc__ if loss is not None else (
+        f"The loss of ``{name}``: ``forward(params, data)['loss']`` (its formula: :func:`forward`).")
     backward_checked.__doc__ = backward.__doc__
     grads_checked.__doc__ = f"Gradients of ``{name}``'s loss with respect to {', '.join(inputs.params)} (their shapes)."
     for fn, public in ((forward_checked, "forward"), (loss_checked, "loss"), (backward_checked, "backward"),
                        (grads_checked, "grads")):
         fn.__name__ = fn.__qualname__ = public
-        fn.__module__ = f"backprop_lib.models.{name}"
+        fn.__module__ = forward.__module__
 
     model = Model(name=name, seed=seed, chapter=chapter, inputs=inputs, reduction=reduction, target=target,
-                  symbols=dict(symbols), example=example, sizes=tuple(sizes), forward=forward_checked,
-                  loss=loss_checked, backward=backward_checked, grads=grads_checked, engine=engine,
+                  symbols=dict(symbols), example=example, sizes=tuple(sizes), any_sizes=any_sizes,
+                  forward=forward_checked, loss=loss_checked, backward=backward_checked, grads=grads_checked, engine=engine,
                   raw={"forward": forward, "backward": backward, **({"loss": loss} if loss else {})})
     REGISTRY[name] = model
     return model

@@ -97,7 +97,7 @@ def _backward(p: dict, d: dict, *, full: bool, inputs: bool) -> dict:
 
 
 def _engine(p: dict, d: dict) -> ad.Tensor:
-    """The loss on chapter 6's engine (no hand-derived rule)."""
+    """softmax_ce's loss on chapter 6's engine (no hand-derived rule)."""
     x, t = ad.constant(d["x"], "x"), ad.constant(d["t"], "t")
     z = ad.sigmoid(x @ p["W1"] + p["b1"]).named("z")
     a2 = (z @ p["W2"] + p["b2"]).named("a2")
@@ -119,6 +119,7 @@ MODEL = declare(
         "s": Symbol(("B", "n3"), "the probabilities softmax(a2)", ("s",)),
     },
     example=example, sizes=({}, {"sizes": (2, 5, 3)}, {"sizes": (6, 2, 4)}),
+    any_sizes=lambda draw: {"sizes": (draw(1, 8), draw(1, 8), draw(2, 8))},
     forward=_forward, loss=_loss, backward=_backward, engine=_engine,
 )
 forward, loss, backward, grads = MODEL.forward, MODEL.loss, MODEL.backward, MODEL.grads
