@@ -218,7 +218,9 @@ def test_hand_vs_engine_is_relative_with_a_floor():
 
 
 def test_every_model_has_its_loss_on_the_engine():
+    """Chapter 6 reads the losses from on_engine: every registered model's, written in its own module."""
     assert list(on_engine.LOSSES) == list(ALL)
+    assert all(loss.__module__ == ALL[name].__name__ for name, loss in on_engine.LOSSES.items())
 
 
 def test_check_rule_catches_a_wrong_rule():
@@ -237,3 +239,21 @@ def test_check_rule_names_the_inputs_and_returns_its_report():
     named = check_rule(ad.matmul, A=x, B=w)
     assert [r.name for r in named.rows] == ["A", "B"]
     assert named["A"].analytic.shape == x.shape and named["B"].analytic.shape == w.shape
+
+
+def test_an_ndarray_on_the_left_gives_a_tensor_and_the_right_gradients():
+    """ndarray * t, ndarray @ t (and +, -) build Tensors through t's reflected operators, not an
+    object array of Tensors (NumPy defers: Tensor.__array_ufunc__ is None)."""
+    A, x = RNG.normal(size=(4, 3)), RNG.normal(size=(3, 2))
+    M = RNG.normal(size=x.shape)
+    t = ad.tensor(x)
+    for out, value in [(A @ t, A @ x), (M * t, M * x), (np.float64(2.5) * t, 2.5 * x),
+                       (M + t, M + x), (M - t, M - x)]:
+        assert isinstance(out, ad.Tensor) and out.shape == value.shape
+        np.testing.assert_array_equal(out.value, value)
+    # the gradients, against both numerical derivatives (check_rule raises if a rule is wrong)
+    check_rule(lambda u: A @ u, x=x)
+    check_rule(lambda u: M * u, x=x)
+    check_rule(lambda u: M - u, x=x)
+    with pytest.raises(ValueError, match=r"matmul: need \(B, n\) @ \(n, m\), got \(3, 4\) @ \(3, 2\)"):
+        A.T @ t

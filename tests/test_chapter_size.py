@@ -21,9 +21,20 @@ from pathlib import Path
 
 import jupytext
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-HOMEWORK = ["ch1_conv_mse", "ch2_softmax_ce", "ch3_three_layer", "ch4_frobenius", "ch5_jacobian_form"]
+HOMEWORK_PART = "The homework chapters"  # the caption of their part in _toc.yml
+
+
+def homework(root: Path = ROOT) -> list[str]:
+    """The chapters of the part "The homework chapters" of ``_toc.yml``, as names in ``book/``."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    (part,) = [p for p in toc["parts"] if p.get("caption") == HOMEWORK_PART]
+    return [Path(c["file"]).name for c in part["chapters"]]
+
+
+HOMEWORK = homework()
 MAX_WORDS = 2500
 MAX_CODE_LINES = 200
 
@@ -71,6 +82,15 @@ def test_the_code_count_leaves_out_removed_cells(tmp_path, monkeypatch):
                        "```{code-cell} ipython3\n:tags: [hide-input]\n\na = 1\n\nassert a\n```\n")
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     assert stats("x")["code"] == 2 and stats("x")["asserts"] == 2
+
+
+def test_the_homework_chapters_are_read_from_the_toc(tmp_path):
+    """A chapter added to the part is bounded without a change here (the list is not written twice)."""
+    assert HOMEWORK and all((ROOT / "book" / f"{name}.md").is_file() for name in HOMEWORK)
+    (tmp_path / "_toc.yml").write_text(
+        f"parts:\n  - caption: {HOMEWORK_PART}\n    chapters:\n      - file: book/ch1_a\n      - file: book/ch7_b\n"
+        "  - caption: Appendix\n    chapters:\n      - file: book/appendix\n")
+    assert homework(tmp_path) == ["ch1_a", "ch7_b"]
 
 
 def test_the_counter_counts_prose_only():

@@ -14,9 +14,10 @@ import pytest
 from backprop_lib import autodiff as ad
 from backprop_lib.gradcheck import check_derivation, check_gradients
 from backprop_lib.models import ALL, frobenius, softmax_ce
+from backprop_lib.models import MODELS as DECLARED
 
 MODELS = list(ALL)
-INPUT = {"conv_mse": "a", "softmax_ce": "x", "three_layer": "x", "frobenius": "X", "jacobian_form": "x"}
+INPUT = {name: model.input for name, model in DECLARED.items()}  # the data key of each network's input
 
 
 def _instance(name: str, batch: int = 4) -> tuple[dict, dict]:
@@ -47,7 +48,7 @@ def test_one_nan_in_the_input_is_named_counted_and_located(name, fn):
 @pytest.mark.parametrize("name", MODELS)
 def test_a_parameter_all_nan_raises_without_a_flood_of_warnings(name):
     params, data = _instance(name)
-    key = ALL[name].PARAMS[0]
+    key = DECLARED[name].params[0]
     bad = {**params, key: np.full(np.shape(params[key]), np.nan)}
     n = bad[key].size
     verb = "entry is" if n == 1 else "entries are"  # 1 of 1 entry is, 4 of 4 entries are
@@ -74,7 +75,7 @@ def test_an_infinite_input_gives_the_same_error(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_complex_parameters_are_checked_too_and_the_complex_step_still_passes(name):
     params, data = _instance(name)
-    key = ALL[name].PARAMS[-1]
+    key = DECLARED[name].params[-1]
     stepped = params[key] + 1e-20j
     assert np.iscomplexobj(ALL[name].loss({**params, key: stepped}, data))
     index = (0,) * np.ndim(stepped)
@@ -111,10 +112,10 @@ def test_something_other_than_a_dict(name, which, wrong):
     given = {"params": params, "data": data}[which]
     value = {None: None, "list": list(given), "tuple of arrays": tuple(given.values())}[wrong]
     args = (value, data) if which == "params" else (params, value)
-    keys = model.PARAMS if which == "params" else model.DATA
+    keys = model.MODEL.params if which == "params" else model.MODEL.data
     message = (rf"^{which}: expected a dict of arrays with the keys {re.escape(str(list(keys)))}, got "
                rf"{type(value).__name__}; .*both are dicts of arrays: params with the keys "
-               rf"{re.escape(str(list(model.PARAMS)))}, data with the keys {re.escape(str(list(model.DATA)))}")
+               rf"{re.escape(str(list(model.MODEL.params)))}, data with the keys {re.escape(str(list(model.MODEL.data)))}")
     with pytest.raises(ValueError, match=message):
         model.loss(*args)
 

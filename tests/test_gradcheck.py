@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from backprop_lib import gradcheck as gc
-from backprop_lib.models import frobenius, softmax_ce, three_layer
+from backprop_lib.models import ALL, frobenius, softmax_ce, three_layer
 
 RNG = np.random.default_rng(3)
 
@@ -36,7 +36,7 @@ def test_relative_error_definition():
         gc.relative_error(np.zeros(2), np.zeros(3))
 
 
-@pytest.mark.parametrize("model", [softmax_ce, three_layer, frobenius])
+@pytest.mark.parametrize("model", list(ALL.values()), ids=list(ALL))
 def test_report_passes_for_correct_gradients(model):
     params, data = model.example(RNG, batch=4)
     report = gc.check_gradients(model.loss, model.grads, params, data)

@@ -1,12 +1,13 @@
 """Property tests: random sizes, batches and magnitudes, where fixed examples hide transposes and sums."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_lib import layers
 from backprop_lib.gradcheck import check_gradients
-from backprop_lib.models import conv_mse, frobenius, jacobian_form, softmax_ce, three_layer
+from backprop_lib.models import MODELS, softmax_ce
 
 # derandomize: CI runs the same examples every time (a failure is reproducible, never a flake)
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -31,42 +32,24 @@ def _check(model, params, data, s=1.0):
         check_gradients(model.loss, model.grads, params, data, tol_cs=1e-9 if s <= 1 else 1e-6).assert_ok()
 
 
+@pytest.mark.parametrize("name", list(MODELS))
 @SETTINGS
-@given(seed=seed, b=batch, n=st.integers(2, 6), k=st.integers(1, 6), s=scale)
-def test_conv_mse_any_input_and_kernel(seed, b, n, k, s):
-    k = min(k, n)
-    params, data = conv_mse.example(np.random.default_rng(seed), b, n=n, k=k)
-    _check(conv_mse, _scaled(params, s), data, s)
+@given(d=st.data(), seed=seed, b=batch, s=scale)
+def test_any_sizes_batch_and_scale(name, d, seed, b, s):
+    """Every model at sizes drawn from those it declares (``Model.any_sizes``), any batch, three scales."""
+    model = MODELS[name]
+    sizes = model.any_sizes(lambda lo, hi: d.draw(st.integers(lo, hi), label="size"))
+    params, data = model.example(np.random.default_rng(seed), b, **sizes)
+    _check(model, _scaled(params, s), data, s)
 
 
 @SETTINGS
-@given(seed=seed, b=batch, sizes=st.tuples(width, width, st.integers(2, 8)), s=scale, smooth=st.booleans())
-def test_softmax_ce_any_widths(seed, b, sizes, s, smooth):
+@given(seed=seed, b=batch, sizes=st.tuples(width, width, st.integers(2, 8)), s=scale)
+def test_softmax_ce_with_label_smoothing(seed, b, sizes, s):
+    """Targets that are probability rows, not one-hot: the general gradient (s sum_k t - t) / B."""
     params, data = softmax_ce.example(np.random.default_rng(seed), b, sizes=sizes)
-    if smooth:  # label smoothing: rows are probabilities, not one-hot
-        data["t"] = 0.9 * data["t"] + 0.1 / sizes[2]
+    data["t"] = 0.9 * data["t"] + 0.1 / sizes[2]
     _check(softmax_ce, _scaled(params, s), data, s)
-
-
-@SETTINGS
-@given(seed=seed, b=batch, s=scale)
-def test_three_layer_any_batch(seed, b, s):
-    params, data = three_layer.example(np.random.default_rng(seed), b, scale=s)
-    _check(three_layer, params, data, s)
-
-
-@SETTINGS
-@given(seed=seed, b=batch, d=width, h=width, o=width, s=scale)
-def test_frobenius_any_widths(seed, b, d, h, o, s):
-    params, data = frobenius.example(np.random.default_rng(seed), b, d=d, h=h, o=o)
-    _check(frobenius, _scaled(params, s), data, s)
-
-
-@SETTINGS
-@given(seed=seed, b=batch, m=width, n=st.integers(2, 8), s=scale)
-def test_jacobian_form_any_widths(seed, b, m, n, s):
-    params, data = jacobian_form.example(np.random.default_rng(seed), b, m=m, n=n)
-    _check(jacobian_form, _scaled(params, s), data, s)
 
 
 @SETTINGS
@@ -87,7 +70,7 @@ def test_affine_backward_matches_definition(seed, b, n, m):
 def test_extreme_values_stay_finite(seed, magnitude):
     """Huge weights saturate every unit: no overflow, division by zero or nan, finite gradients."""
     rng = np.random.default_rng(seed)
-    for model in (conv_mse, softmax_ce, three_layer, frobenius, jacobian_form):
+    for model in MODELS.values():
         params, data = model.example(rng, batch=3)
         params = _scaled(params, magnitude)
         with np.errstate(over="raise", divide="raise", invalid="raise"):

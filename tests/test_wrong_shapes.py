@@ -11,16 +11,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from backprop_lib.models import ALL
+from backprop_lib.models import MODELS
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
-SIZES = {  # the sizes example() takes, so that the valid instance itself varies
-    "conv_mse": lambda d: {"n": d.draw(st.integers(2, 5)), "k": d.draw(st.integers(1, 2))},
-    "softmax_ce": lambda d: {"sizes": tuple(d.draw(st.integers(1, 5)) for _ in range(3))},
-    "three_layer": lambda d: {},
-    "frobenius": lambda d: {k: d.draw(st.integers(1, 5)) for k in ("d", "h", "o")},
-    "jacobian_form": lambda d: {"m": d.draw(st.integers(1, 5)), "n": d.draw(st.integers(2, 5))},
-}
+
+
+def sizes(d: st.DataObject, name: str) -> dict:
+    """Keywords for the model's ``example``, drawn from the sizes it declares (``Model.any_sizes``),
+    so that the valid instance itself varies."""
+    return dict(MODELS[name].any_sizes(lambda lo, hi: d.draw(st.integers(lo, hi), label="size")))
 
 
 def _changed_shape(d: st.DataObject, arr: np.ndarray) -> np.ndarray:
@@ -59,23 +58,23 @@ def _changed_keys(d: st.DataObject, mapping: dict, names: tuple[str, ...]) -> di
     return out
 
 
-@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("name", list(MODELS))
 @SETTINGS
 @given(d=st.data())
 def test_every_wrong_shape_or_key_raises_value_error(name, d):
-    model = ALL[name]
+    model = MODELS[name]
     params, data = model.example(np.random.default_rng(d.draw(st.integers(0, 99), label="seed")),
-                                 batch=d.draw(st.integers(1, 5), label="batch"), **SIZES[name](d))
+                                 batch=d.draw(st.integers(1, 5), label="batch"), **sizes(d, name))
     for fn in (model.loss, model.grads):  # the valid instance passes
         fn(params, data)
     if d.draw(st.booleans(), label="keys, not a shape"):
         which = d.draw(st.sampled_from(["params", "data"]), label="dict")
         if which == "params":
-            params = _changed_keys(d, params, model.PARAMS)
+            params = _changed_keys(d, params, model.params)
         else:
-            data = _changed_keys(d, data, model.DATA)
+            data = _changed_keys(d, data, model.data)
     else:
-        key = d.draw(st.sampled_from(model.PARAMS + model.DATA), label="array")
+        key = d.draw(st.sampled_from(model.params + model.data), label="array")
         target = params if key in params else data
         before = np.shape(target[key])
         target[key] = _changed_shape(d, target[key])
