@@ -66,6 +66,9 @@ class Tensor:
 
     __slots__ = ("value", "parents", "rule", "op", "name", "requires_grad",
                  "grad")
+    # NumPy defers to the operators below: ndarray * t and ndarray @ t call
+    # t.__rmul__ and t.__rmatmul__, and give a Tensor (not an object array).
+    __array_ufunc__ = None
 
     def __init__(self, value: Any, parents: tuple[Tensor, ...] = (),
                  rule: Rule | None = None, op: str = "leaf", name: str = "",
@@ -116,6 +119,7 @@ class Tensor:
     def __mul__(self, other: Any) -> Tensor: return mul(self, other)
     def __rmul__(self, other: Any) -> Tensor: return mul(other, self)
     def __matmul__(self, other: Any) -> Tensor: return matmul(self, other)
+    def __rmatmul__(self, other: Any) -> Tensor: return matmul(other, self)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return sum_(self, axis, keepdims)
