@@ -16,7 +16,7 @@ time: speed is measured, not tested.
    not one of the project's requirements, so otherwise the command to run it is printed.
 
 Models (4, 5) are timed on the CPU time of this process by default (`--clock wall` for elapsed
-time; see bench/clock.py), in alternating samples; the builds (1-3) on elapsed time.
+time; see backprop_lib/timing.py), in alternating samples; the builds (1-3) on elapsed time.
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from backprop_lib import models  # noqa: E402
 from backprop_lib.gradcheck import numerical_gradient  # noqa: E402
-from backprop_lib.timing import median_time  # noqa: E402
-from clock import CLOCKS, alternating  # noqa: E402  (bench/clock.py)
+from backprop_lib.timing import CLOCKS, alternating, median_time  # noqa: E402
 
 
 def chapters() -> list[Path]:

@@ -1,4 +1,4 @@
-"""The five models' `grads` against PyTorch's CPU autograd on the same instances (batch 4096, float64).
+"""The models' `grads` against PyTorch's CPU autograd on the same instances (batch 4096, float64).
 
 PyTorch is not a dependency of this project and never goes into requirements.txt. Run this
 script with a Python that has torch and numpy installed, outside the project's .venv; it imports
@@ -52,7 +52,7 @@ if THREADS > 0:
 import numpy as np  # noqa: E402
 
 from backprop_lib import models  # noqa: E402
-from clock import CLOCKS, alternating  # noqa: E402  (bench/clock.py)
+from backprop_lib.timing import CLOCKS, alternating  # noqa: E402
 
 try:
     import torch
@@ -90,10 +90,9 @@ def _jacobian_form(p: dict, d: dict) -> torch.Tensor:
     return ((y_pre - d["y"]) ** 2).sum()
 
 
-TORCH_LOSS: dict[str, Callable[[dict, dict], torch.Tensor]] = {
-    "conv_mse": _conv_mse, "softmax_ce": _softmax_ce, "three_layer": _three_layer,
-    "frobenius": _frobenius, "jacobian_form": _jacobian_form,
-}
+#: every registered model's loss in PyTorch: the function ``_<name>`` above (tests/test_registry.py checks
+#: that each model has one)
+TORCH_LOSS: dict[str, Callable[[dict, dict], torch.Tensor]] = {name: globals()[f"_{name}"] for name in models.MODELS}
 
 
 def one_model(name: str, batch: int, samples: int, number: int, clock: Callable[[], float]) -> dict[str, float]:
