@@ -119,5 +119,5 @@ def test_every_model_has_a_homework_chapter(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_model_has_its_widget_logic_and_its_test(name):
-    assert (ROOT / "backprop_lib" / "explore" / f"{name}.py").is_file()
-    assert (ROOT / "tests" / f"test_explore_{name}.py").is_file()
+    for path in (f"backprop_lib/explore/{name}.py", f"tests/test_explore_{name}.py"):
+        assert (ROOT / path).is_file(), f"{name} has no {path}"
