@@ -289,12 +289,23 @@ def check_gradients(
 
     Returns a :class:`GradCheckReport`; call ``.assert_ok()`` to raise on a failure. The
     tolerances and the floor for near-zero entries are explained in the module docstring.
+    ``loss`` and ``grads`` swapped (a number where the gradients' dict is meant, or the other way
+    round) raise ValueError naming the order.
     """
     params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     analytic = grads(params, data) if callable(grads) else grads
+    order = "; are loss and grads swapped? The order is check_gradients(loss, grads, params, data)"
+    if not isinstance(analytic, Mapping):
+        what = f"returned {type(analytic).__name__}" if callable(grads) else f"is a {type(analytic).__name__}"
+        raise ValueError(f"check_gradients: grads {what}, not a dict of gradients with the keys "
+                         f"{sorted(params)}{order}")
     if set(analytic) != set(params):
         raise ValueError(f"grads: keys {sorted(analytic)} differ from params keys {sorted(params)}")
-    f0 = float(np.real(loss(params, data)))
+    value = loss(params, data)
+    if isinstance(value, Mapping) or np.size(value) != 1:
+        what = "a dict" if isinstance(value, Mapping) else f"an array of shape {np.shape(value)}"
+        raise ValueError(f"check_gradients: loss returned {what}, not a number{order}")
+    f0 = float(np.real(value))
     rows = []
     for name, value in params.items():
         g = np.asarray(analytic[name], dtype=np.float64)

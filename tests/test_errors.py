@@ -234,3 +234,111 @@ def test_autodiff_conv2d_with_a_2d_input_gives_its_own_message():
         ad.conv2d(ad.constant(np.ones((3, 3))), ad.tensor(np.ones((2, 2))))
     with pytest.raises(ValueError, match=r"^conv2d: .* got \(1, 3, 3\) and \(2,\)$"):
         ad.conv2d(ad.constant(np.ones((1, 3, 3))), ad.tensor(np.ones(2)))
+
+
+# --------------------------------------------------------------------------- issue 26: the right arrays
+
+
+def _sharing(name: str) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """Every pair (the array that binds a size symbol, a later array with the same symbol), each with its axis."""
+    from backprop_lib.models import MODELS as DECLARED
+
+    spec = DECLARED[name].inputs
+    dims = {**spec.params, **spec.data}
+    first: dict[str, tuple[str, int]] = {}
+    pairs = []
+    for array in spec.shape_order():
+        for axis, dim in enumerate(dims[array]):
+            if isinstance(dim, str):
+                if dim in first:
+                    pairs.append((first[dim], (array, axis)))
+                else:
+                    first[dim] = (array, axis)
+    return pairs
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_two_arrays_that_share_a_size_are_both_named_when_they_disagree(name):
+    params, data = _instance(name)
+    pairs = _sharing(name)
+    assert pairs, name  # every model ties some sizes together
+    for (first, axis0), (other, axis) in pairs:
+        values = {**params, **data}
+        n = values[first].shape[axis0]
+        longer = np.concatenate([values[other], np.take(values[other], [0], axis=axis)], axis=axis)
+        p = {k: longer if k == other else v for k, v in params.items()}
+        d = {k: longer if k == other else v for k, v in data.items()}
+        for fn in (ALL[name].loss, ALL[name].grads):
+            with pytest.raises(ValueError, match=rf"^{other}: expected .*; {first} has {n} \w+.* but {other} has "
+                                                 rf"{n + 1} \w+"):
+                fn(p, d)
+
+
+def test_x_with_the_wrong_width_names_x_and_w1():
+    params, data = softmax_ce.example(np.random.default_rng(0), batch=4)
+    for x in (data["x"][:, :4], np.ones((5, 4))):  # 4 columns, or the (4, 5) batch transposed
+        with pytest.raises(ValueError, match=r"x has 4 columns but W1 has 5 rows"):
+            softmax_ce.grads(params, {**data, "x": x})
+
+
+def test_a_size_computed_from_other_arrays_names_them():
+    params, data = ALL["conv_mse"].example(np.random.default_rng(0), batch=2)  # a (2, 3, 3), w (2, 2), v (2, 2)
+    with pytest.raises(ValueError, match=r"^v: expected shape \(3, 3\), got shape \(2, 2\); v has 2 rows where "
+                                         r"w of shape \(2, 2\) and a of shape \(2, 4, 4\) call for 3"):
+        ALL["conv_mse"].loss(params, {**data, "a": np.ones((2, 4, 4))})
+
+
+def test_labels_out_of_range_are_named():
+    params, data = softmax_ce.example(np.random.default_rng(0), batch=4)
+    for labels in ([0, 3, 1, 5], [[0], [3], [1], [5]]):
+        with pytest.raises(ValueError, match=r"^t: expected .*; read as class labels, 3 and 5 \(at indices 1 and 3\) "
+                                             r"are out of range for 3 classes, whose labels are 0 to 2") as err:
+            softmax_ce.loss(params, {**data, "t": np.array(labels)})
+        assert "np.eye(3)[labels] turns" in str(err.value)  # the fix, for labels in range
+    # labels counted from 1: the hint says so, and its fix is accepted
+    ones = np.array([1, 3, 2, 3])
+    with pytest.raises(ValueError, match=r"3 and 3 \(at indices 1 and 3\) are out of range.*labels counted from 1\? "
+                                         r"np\.eye\(3\)\[labels - 1\]"):
+        softmax_ce.loss(params, {**data, "t": ones})
+    assert np.isfinite(softmax_ce.loss(params, {**data, "t": np.eye(3)[ones - 1]}))
+
+
+def test_targets_that_are_not_probabilities(monkeypatch):
+    from backprop_lib import _validate
+
+    monkeypatch.setattr(_validate, "_WARNED", set())
+    params, data = softmax_ce.example(np.random.default_rng(0), batch=4)
+    negative = _with_entry(data["t"], (2, 1), -0.5)
+    with pytest.raises(ValueError, match=r"^t: 1 of 12 entries is negative, the first -0\.5 at index \(2, 1\)"):
+        softmax_ce.grads(params, {**data, "t": negative})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rows that sum to 1 up to rounding: no warning
+        softmax_ce.loss(params, {**data, "t": 0.9 * data["t"] + 0.1 / 3})
+    scores = {**data, "t": 2.0 * data["t"]}  # rows sum to 2: chapter 2's general case, allowed, said once
+    with pytest.warns(_validate.TargetWarning, match=r"^t: 4 of 4 rows do not sum to 1 \(row 0 sums to 2\); "
+                                                     r"chapter 2's general case.*shown once"):
+        report = check_gradients(softmax_ce.loss, softmax_ce.grads, params, scores)
+    report.assert_ok()  # the gradient is right for such targets
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: not again
+        softmax_ce.loss(params, scores)
+
+
+@pytest.mark.parametrize("swap", ["both", "loss twice", "grads twice"])
+def test_check_gradients_with_loss_and_grads_swapped_names_the_order(swap):
+    params, data = frobenius.example(np.random.default_rng(0), batch=3)
+    loss, grads = {"both": (frobenius.grads, frobenius.loss), "loss twice": (frobenius.loss, frobenius.loss),
+                   "grads twice": (frobenius.grads, frobenius.grads)}[swap]
+    with pytest.raises(ValueError, match=r"^check_gradients: (grads returned float64, not a dict|loss returned a "
+                                         r"dict, not a number).*are loss and grads swapped\? The order is "
+                                         r"check_gradients\(loss, grads, params, data\)"):
+        check_gradients(loss, grads, params, data)
+
+
+def test_a_ragged_list_is_named():
+    params, data = softmax_ce.example(np.random.default_rng(0), batch=3)
+    ragged = [list(row) for row in data["x"]]
+    ragged[2] = ragged[2][:4]
+    with pytest.raises(ValueError, match=r"^x: not an array: x\[2\] has 4 entries but x\[0\] has 5 entries; "
+                                         r"the rows of a nested list must all have the same length"):
+        softmax_ce.loss(params, {**data, "x": ragged})

@@ -26,10 +26,11 @@ from ._declare import Symbol, declare
 INPUTS = Inputs(
     params={"W1": ("n1", "n2"), "b1": ("n2",), "W2": ("n2", "n3"), "b2": ("n3",)},
     data={"x": ("B", "n1"), "t": ("B", "n3")},
-    # integer labels, or one column of them, where one-hot rows are meant
-    hints={"t": (lambda t, n: t.size == n["B"],
-                 "t holds one row per example of {n3} numbers, one-hot (or probabilities), not class labels: "
-                 "np.eye({n3})[labels] turns integer labels of shape ({B},) into rows of shape ({B}, {n3})")},
+    # integer labels, or one column of them, where one-hot rows are meant (naming labels out of range)
+    hints={"t": Inputs.one_hot_hint("t", classes="n3")},
+    # rows of t that do not sum to 1 (scores, counts) are chapter 2's general case: allowed, with a warning
+    probability_rows={"t": "chapter 2's general case: the loss is still -(1/B) sum_bk t_bk ln s_bk, and its gradient "
+                           "at the logits is (s * t.sum(axis=1, keepdims=True) - t) / B, not (s - t) / B"},
 )
 
 
