@@ -13,7 +13,10 @@ time: speed is measured, not tested.
 4. each model at batch 4096: `grads` against `loss`, and the numerical gradient against `grads`;
 5. backpropagation against central differences as the softmax network widens;
 6. if torch is importable, `grads` against PyTorch's autograd (bench/torch_reference.py); torch is
-   not one of the project's requirements, so otherwise the command to run it is printed.
+   not one of the project's requirements, so otherwise the command to run it is printed;
+7. the derivation checker (`backprop_lib.check.check_formula`) in CPython: the first verdict in a
+   fresh process (it builds the LaTeX parser and the model's instances), after the import, and the
+   median verdict once a model's instances are cached, over right and wrong formulas of every model.
 
 Models (4, 5) are timed on the CPU time of this process by default (`--clock wall` for elapsed
 time; see backprop_lib/timing.py), in alternating samples; the builds (1-3) on elapsed time.
@@ -172,6 +175,35 @@ def scaling(repeats: int, clock: Callable[[], float], widths: tuple[int, ...] = 
     return rows
 
 
+CHECKER_FORMULAS = [
+    ("softmax_ce", "W2", r"\frac{1}{B}\bar z^T (s - t)"), ("softmax_ce", "b2", "(s - t) / B"),
+    ("frobenius", "W1", r"2X^T(Y_{pred} - Y)W_2^T \odot \text{sigmoid}'(h)"),
+    ("conv_mse", "w", r"\frac{2}{B}\sum_b (\hat y_b - y_b)\, a_b \star (v \odot o_b \odot (1 - o_b))"),
+    ("three_layer", "W1", "x.T @ x"),
+    ("jacobian_form", "b1", r"\sum_b 2(y_{pre,b} - y_b)(\operatorname{diag}(y_{pre,b}) - y_{pre,b}^T y_{pre,b})"),
+]
+
+
+def checker_times(repeats: int) -> dict[str, float]:
+    """Elapsed seconds of backprop_lib.check: import, first verdict in a fresh process (cold), warm verdicts."""
+    code = ("import time; t0 = time.perf_counter(); from backprop_lib.check import check_formula; "
+            "t1 = time.perf_counter(); check_formula('softmax_ce', 'W2', r'\\frac{1}{B}\\bar z^T (s - t)'); "
+            "print(t1 - t0, time.perf_counter() - t1)")
+    cold = [tuple(map(float, run([sys.executable, "-c", code]).stdout.split())) for _ in range(repeats)]
+    from backprop_lib.check import check_formula
+
+    for m, p, f in CHECKER_FORMULAS:  # each model's instances and gradients, once
+        check_formula(m, p, f)
+    warm = []
+    for _ in range(repeats):
+        for m, p, f in CHECKER_FORMULAS:
+            start = time.perf_counter()
+            check_formula(m, p, f)
+            warm.append(time.perf_counter() - start)
+    return {"import": statistics.median(c[0] for c in cold), "cold": statistics.median(c[1] for c in cold),
+            "warm": statistics.median(warm), "warm_max": max(warm), "formulas": len(CHECKER_FORMULAS)}
+
+
 TORCH_COMMAND = ("python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6\n"
                  "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/torchenv/bin/python bench/torch_reference.py")
 
@@ -232,6 +264,11 @@ def main() -> None:
     lines.append(f"{'width':>5} {'params':>6} {'grads/loss':>10} {'numerical/loss':>14}")
     for row in sc:
         lines.append(f"{row['width']:>5} {row['params']:>6} {row['grads'] / row['loss']:10.2f} {row['numerical'] / row['loss']:14.0f}")
+    ck = checker_times(args.repeats)
+    results["checker"] = ck
+    lines.append(f"checker (CPython, elapsed): import {ck['import'] * 1e3:.0f} ms, first verdict (cold) "
+                 f"{ck['cold'] * 1e3:.0f} ms, verdict (warm, median of {ck['formulas']} formulas) "
+                 f"{ck['warm'] * 1e3:.1f} ms, slowest {ck['warm_max'] * 1e3:.1f} ms")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print("\n".join(lines))
