@@ -96,17 +96,20 @@ name: LETTER                            -> plain
     | GREEK                             -> plain
     | TEXTNAME                          -> plain
     | ACCENT accarg                     -> accent
+    | ACCENT LCURLY accinner RCURLY     -> accent
     | FONT accarg                       -> font
-?accarg: LETTER | GREEK | LETTERDIGITS | "{" accinner "}"
+    | FONT LCURLY accinner RCURLY       -> font
+?accarg: LETTER | GREEK | LETTERDIGITS
 ?accinner: LETTER | GREEK | LETTERDIGITS | ACCENT accarg -> accent | FONT accarg -> font
+         | ACCENT LCURLY accarg RCURLY -> accent | FONT LCURLY accarg RCURLY -> font
 ?fracarg: "{" expr "}"
         | NUMBER                        -> number
         | LETTER                        -> plain
-suparg: LETTER | NUMBER | TOP | PRIMECMD | PRIME | "{" supitem* "}"
+suparg: LETTER | NUMBER | TOP | PRIMECMD | PRIME | LCURLY supitem* RCURLY
 ?supitem: "(" (NUMBER | LETTER) ")"     -> label
         | LETTER | NUMBER | TOP | PRIMECMD | PRIME
         | "-" NUMBER                    -> negative
-subarg: LETTER | NUMBER | GREEK | FUNC | "{" subitem+ "}"
+subarg: LETTER | NUMBER | GREEK | FUNC | LCURLY subitem+ RCURLY
 ?subitem: LETTER | NUMBER | LETTERDIGITS | WORD | TEXTNAME | FUNC | GREEK | COMMA | EQUALS
 
 MULOP: /\\(cdot|times|odot|circ|star|ast|div)(?![A-Za-z])/ | "*" | "/"
@@ -201,15 +204,15 @@ class _Build(Transformer):
         text = _text_content(str(tok)) if str(tok).startswith("\\") and "{" in str(tok) else str(tok)
         return _node("name", span=_span(tok), base=text, sub="", label="")
 
-    def accent(self, acc: Token, arg: Any) -> Node:
-        inner = arg if isinstance(arg, Node) else self.plain(arg)
+    def accent(self, acc: Token, *rest: Any) -> Node:
+        inner = _inner(self, rest)
         kind = str(acc)[1:]
         base = f"\\{_ACCENTS.get(kind, kind)} {inner.extra['base']}"
-        return _node("name", span=_span(acc, inner, arg), base=base, sub="", label="")
+        return _node("name", span=_span(acc, inner, *rest), base=base, sub="", label="")
 
-    def font(self, font: Token, arg: Any) -> Node:
-        inner = arg if isinstance(arg, Node) else self.plain(arg)
-        return _node("name", span=_span(font, inner, arg), base=inner.extra["base"], sub="", label="",
+    def font(self, font: Token, *rest: Any) -> Node:
+        inner = _inner(self, rest)
+        return _node("name", span=_span(font, inner, *rest), base=inner.extra["base"], sub="", label="",
                      font=str(font)[1:])
 
     def number(self, tok: Token) -> Node:
@@ -220,7 +223,10 @@ class _Build(Transformer):
 
     # scripts ------------------------------------------------------------------------------------
     def suparg(self, *items: Any) -> list:
-        return list(items)  # read by sup and call (a sum's upper limit is not read)
+        """The items, braces left out, and the end of the superscript (read by sup and call; a sum's upper
+        limit is not read)."""
+        return [i for i in items if not _is_brace(i)] + [("end", "", items[-1].end_pos if isinstance(
+            items[-1], Token) else items[-1][2] + 1)]
 
     def label(self, tok: Token) -> tuple:
         return ("label", str(tok), tok.start_pos)
@@ -228,38 +234,39 @@ class _Build(Transformer):
     def negative(self, tok: Token) -> tuple:
         return ("power", -float(str(tok)), tok.start_pos)
 
-    def subarg(self, *items: Token) -> tuple[str, int]:
+    def subarg(self, *items: Token) -> tuple[str, int, int]:
+        """(the subscript's text, braces left out, where it starts and ends)."""
         text = "".join(_text_content(str(t)) if str(t).startswith("\\") and "{" in str(t) else str(t)
-                       for t in items)
-        return text.replace(" ", ""), items[0].start_pos
+                       for t in items if not _is_brace(t))
+        return text.replace(" ", ""), items[0].start_pos, items[-1].end_pos
 
     def sup(self, base: Node, items: list) -> Node:
         node = base
-        for kind, value, pos in map(_sup_item, items):
+        end = items[-1][2]
+        for kind, value, pos in map(_sup_item, items[:-1]):
             if kind == "label":
                 if node.op != "name" or node.extra["label"]:
                     raise FormulaError(f"a superscript ({value}) is a label only on a name", pos)
-                node = Node("name", (), (node.span[0], pos + len(value) + 2), node.depth,
-                            {**node.extra, "label": value})
+                node = Node("name", (), (node.span[0], end), node.depth, {**node.extra, "label": value})
             elif kind == "T":
                 if node.op == "num" and node.extra["value"] == 1:  # 1^T: a row of ones
                     node = _node("ones", span=node.span)
-                node = _node("T", node, span=(node.span[0], pos + 1))
+                node = _node("T", node, span=(node.span[0], end))
             elif kind == "power":
                 if value == -1:
                     raise FormulaError("an inverse (^{-1}) is not a gradient's operation; write a division", pos)
-                node = _node("pow", node, span=(node.span[0], pos + 1), power=value)
+                node = _node("pow", node, span=(node.span[0], end), power=value)
             elif kind == "prime":
                 raise FormulaError("a prime is read on a function only, as in \\sigma'(h)", pos)
         return node
 
-    def sub(self, base: Node, arg: tuple[str, int]) -> Node:
-        text, pos = arg
+    def sub(self, base: Node, arg: tuple[str, int, int]) -> Node:
+        text, pos, end = arg
         if base.op == "ones":
             return base  # \mathbf 1_B: a vector of ones whose length fits anyway
         if base.op != "name" or base.extra["sub"]:
             raise FormulaError(f"a subscript _{text} is read on a name only", pos)
-        return Node("name", (), (base.span[0], pos + len(text) + 1), base.depth, {**base.extra, "sub": text})
+        return Node("name", (), (base.span[0], end), base.depth, {**base.extra, "sub": text})
 
     def prime(self, base: Node, tok: Token) -> Node:
         raise FormulaError("a prime is read on a function only, as in \\sigma'(h)", tok.start_pos)
@@ -297,8 +304,10 @@ class _Build(Transformer):
         fn = _FUNCS[_text_content(str(tok)).lstrip("\\")]
         prime, power = False, 1.0
         for script in scripts:
-            for kind, value, pos in map(_sup_item, script):
+            for kind, value, pos in map(_sup_item, script[:-1]):
                 if kind == "prime":
+                    if prime:
+                        raise FormulaError("a second derivative is not read: a gradient needs first ones", pos)
                     prime = True
                 elif kind == "power":
                     power *= value
@@ -308,7 +317,7 @@ class _Build(Transformer):
 
     def fnscript(self, item: Any) -> list:
         if isinstance(item, Token) and item.type == "PRIME":
-            return [("prime", "'", item.start_pos)]
+            return [("prime", "'", item.start_pos), ("end", "", item.end_pos)]
         return item
 
     def sumop(self, tok: Token, *rest: Any) -> Node:
@@ -340,6 +349,16 @@ class _Build(Transformer):
             raise FormulaError("the left-hand side should be a derivative such as \\partial L/\\partial W_2 or dW2",
                                mark.start_pos)
         return _node("lhs", var, span=_span(mark, var))
+
+
+def _is_brace(item: Any) -> bool:
+    return isinstance(item, Token) and item.type in ("LCURLY", "RCURLY")
+
+
+def _inner(build: _Build, rest: tuple) -> Node:
+    """The name inside an accent or a font command, braces left out."""
+    arg = next(r for r in rest if not _is_brace(r))
+    return arg if isinstance(arg, Node) else build.plain(arg)
 
 
 def _sup_item(item: Any) -> tuple:

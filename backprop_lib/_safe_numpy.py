@@ -170,6 +170,14 @@ _UNARY = ("exp", "log", "tanh", "sqrt", "abs", "absolute", "sign", "square", "lo
           "sum", "mean", "max", "min", "prod", "trace", "diagonal", "transpose", "reshape", "swapaxes", "moveaxis",
           "expand_dims")
 _BINARY = ("maximum", "minimum", "add", "subtract", "multiply", "divide", "power")
+#: the most positional arguments each function and method takes: never an ``out`` (which would write into
+#: the model's arrays) or a ``dtype``; the rest take what their signature (with no ``out``) allows
+_POSITIONAL = {**{f"np.{n}": 1 for n in _UNARY}, **{f"np.{n}": 2 for n in _BINARY},
+               **{f"np.{n}": 2 for n in ("sum", "mean", "max", "min", "prod", "transpose", "reshape", "expand_dims",
+                                         "squeeze")},
+               "np.swapaxes": 3, "np.moveaxis": 3,
+               **{f".{n}": 1 for n in ("sum", "mean", "max", "min", "prod", "squeeze", "dot")},
+               ".ravel": 0, ".flatten": 0, ".swapaxes": 2, ".diagonal": 3, ".trace": 3, ".reshape": 8, ".transpose": 8}
 
 
 def _sized_ones(fn: Callable) -> Callable:
@@ -201,6 +209,13 @@ def _diag(v: Any, k: Any = 0, *, position: int | None = None, name: str = "") ->
         n = np.size(v) + abs(k)
         require_size((n, n), name, position)
     return np.diag(v, k)
+
+
+def _diagflat(v: Any, k: Any = 0, *, position: int | None = None, name: str = "") -> np.ndarray:
+    k = as_int(k, name, position)
+    n = np.size(v) + abs(k)
+    require_size((n, n), name, position)
+    return np.diagflat(v, k)
 
 
 def _tile(a: Any, reps: Any, *, position: int | None = None, name: str = "") -> np.ndarray:
@@ -290,7 +305,7 @@ FUNCTIONS: dict[str, Callable] = {
     **{f"np.{n}": getattr(np, n) for n in _UNARY},
     **{f"np.{n}": getattr(np, n) for n in _BINARY},
     "np.ones": _sized_ones(np.ones), "np.zeros": _sized_ones(np.zeros), "np.eye": _eye, "np.identity": _eye,
-    "np.outer": _outer, "np.kron": _kron, "np.diag": _diag, "np.diagflat": _diag, "np.tile": _tile,
+    "np.outer": _outer, "np.kron": _kron, "np.diag": _diag, "np.diagflat": _diagflat, "np.tile": _tile,
     "np.repeat": _repeat, "np.where": _where, "np.einsum": _einsum, "np.matmul": _matmul_fn, "np.dot": _matmul_fn,
     "np.stack": _join(np.stack), "np.concatenate": _join(np.concatenate),
     "np.lib.stride_tricks.sliding_window_view": _window,
@@ -402,7 +417,7 @@ class Evaluator:
         if isinstance(v, float):
             return np.float64(v)
         if isinstance(v, str):
-            return v  # only np.einsum accepts it
+            raise Refused("a string is allowed only as np.einsum's subscripts", self.pos(node))
         raise Refused(f"{type(v).__name__} constants are not allowed", self.pos(node))
 
     def _Name(self, node: ast.Name) -> Any:
@@ -447,10 +462,17 @@ class Evaluator:
         fn = self.eval(node.func)
         if not isinstance(fn, _Function):
             raise Refused(f"{self.src(node.func)} is not a function a formula may call", self.pos(node))
+        limit = _POSITIONAL.get(fn.name)
+        if limit is not None and len(node.args) > limit:
+            raise Refused(f"{fn.name} takes at most {limit} argument{'s' if limit != 1 else ''} in a formula "
+                          f"(no out= or dtype)", self.pos(node))
         args = []
-        for a in node.args:
+        for i, a in enumerate(node.args):
             if isinstance(a, ast.Starred):
                 raise Refused("*args is not allowed", self.pos(a))
+            if i == 0 and fn.name == "np.einsum" and isinstance(a, ast.Constant) and isinstance(a.value, str):
+                args.append(a.value)
+                continue
             args.append(self.eval(a))
         kwargs = {}
         for kw in node.keywords:

@@ -301,13 +301,17 @@ def _instances(m: Model) -> list[_Instance]:
         for batch in (1, _batch_size(m, probe)):
             params, data = m.example(rng, batch, **sizes)
             fwd = m.forward(params, data)
-            values = {k: np.asarray(v, dtype=np.float64) for k, v in {**params, **data, **fwd}.items()
+            values = {k: np.array(v, dtype=np.float64) for k, v in {**params, **data, **fwd}.items()
                       if k in m.symbols}
+            for v in values.values():  # no formula writes into them (out=, in place)
+                v.flags.writeable = False
             numpy_env: dict[str, Any] = {"B": batch, m.inputs.batch: batch}
             numpy_env.update(values)
             names: dict[str, Any] = {"B": np.float64(batch), m.inputs.batch: np.float64(batch)}
             batched = set()
             for key, name in table.latex.items():
+                if name not in values:  # a symbol the instance has no array for
+                    continue
                 arr, sym = values[name], m.symbols[name]
                 is_batched = bool(sym.shape) and sym.shape[0] == m.inputs.batch
                 if is_batched:
@@ -555,8 +559,10 @@ def _judge(m: Model, param: str, notation: str, insts: list[_Instance], grads: l
         note = f" Your result has shape {got}; it was read as {want}, the parameter's shape."
     n = len(insts)
     if all(right):
-        return None, (f"Right: your formula equals {grad_name} on all {n} instances (batch 1 and "
-                      f"{insts[many[0]].batch if many else 1}, every size).{note}"), max_error, None
+        batches = sorted({inst.batch for inst in insts})
+        shown = ", ".join(map(str, batches[:-1])) + f" and {batches[-1]}" if len(batches) > 1 else str(batches[0])
+        return None, (f"Right: your formula equals {grad_name} on all {n} instances ({len(m.sizes)} sets of "
+                      f"sizes, batches of {shown}).{note}"), max_error, None
 
     ones_right = bool(ones) and all(right[i] for i in ones)
     # results that cannot be evaluated

@@ -177,6 +177,10 @@ HOSTILE = [
     ("x.tofile('f')", ".tofile is not allowed", 0),
     ("getattr(x, 'T')", "builtins are not available", 0),
     ("open('/etc/passwd')", "builtins are not available", 0),
+    ("np.exp(x, x)", "np.exp takes at most 1 argument", 0),
+    ("x.sum(0, None, x)", ".sum takes at most 1 argument", 0),
+    ("np.ones(3, 'object')", "a string is allowed only as np.einsum's subscripts", 11),
+    ("np.diagflat(np.ones((2000, 2000)))", "1.6e+13 entries", 0),
     ("lambda: 1", "a lambda is not allowed", 0),
     ("[i for i in x]", "a comprehension is not allowed", 0),
     ("{k: 1 for k in 'ab'}", "a comprehension is not allowed", 0),
@@ -204,6 +208,16 @@ def test_hostile_input_is_refused_quickly_with_the_problem_named(formula, phrase
     assert phrase.lower() in v.message.lower(), v.message
     if position is not None:
         assert v.position == position
+
+
+def test_a_formula_cannot_write_into_the_models_arrays():
+    for formula in ("np.add(x, x, x)", "np.exp(x, x)", "x.sum(0, None, x)"):
+        assert check_formula("three_layer", "W1", formula).slip == "unreadable"
+    assert check_formula("three_layer", "W1", RIGHT["three_layer"]["W1"][0]).ok
+    from backprop_lib.check import _instances
+
+    for inst in _instances(MODELS["three_layer"]):
+        assert not any(v.flags.writeable for v in inst.values.values())
 
 
 @pytest.mark.parametrize("formula", ["9**9**9", "9" * 1999, "B ** 10 ** 6 * x.T @ x"])
