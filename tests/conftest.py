@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
-from bookbuild import ROOT, current_build
+from bookbuild import ROOT, build_if_changed, current_build
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_pdf  # noqa: E402  (the Chromium settings and the local server are the PDF printer's)
@@ -16,6 +17,20 @@ import make_pdf  # noqa: E402  (the Chromium settings and the local server are t
 def built_book() -> Path:
     """The path of ``_build/html``, built from the current sources (or reused if already so)."""
     return current_build("html")
+
+
+@pytest.fixture(scope="session")
+def lite_site(built_book: Path) -> Path:
+    """``_build/html/lite``, the in-browser site. When the build left it off (no Pyodide source could be
+    had, book/_ext/lite.py), the test is skipped with the build's reason; under CI (``$CI`` set, as
+    GitHub Actions and .ci/run do), where npm and PyPI are reachable, it fails instead."""
+    reason = build_if_changed.lite_off()
+    if reason is not None:
+        message = f"in-browser chapters off: {reason}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI builds them: npm and PyPI are reachable there)")
+        pytest.skip(message)
+    return built_book / "lite"
 
 
 @pytest.fixture(scope="session")

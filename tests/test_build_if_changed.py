@@ -26,6 +26,8 @@ def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[li
     (tmp_path / "backprop_lib").mkdir()
     (tmp_path / "backprop_lib" / "__init__.py").write_text("X = 1\n")
     build = tmp_path / "_build"
+    for name in build_if_changed.SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(build_if_changed, "ROOT", tmp_path)
     monkeypatch.setattr(build_if_changed, "BUILD", build)
     monkeypatch.setattr(build_if_changed, "OK", build / ".book-ok")
@@ -128,6 +130,26 @@ def test_a_removed_output_is_not_current(book):
     assert not build_if_changed.is_current("html")
     build_if_changed.build("html")
     assert len(calls) == 2
+
+
+def test_the_in_browser_settings_count_and_make_book_tries_an_off_site_again(book, monkeypatch: pytest.MonkeyPatch):
+    """BOOK_PYODIDE & co. are recorded (a change builds again, incrementally: book/_ext/lite.py re-reads
+    the pages whose launcher comes or goes); a build whose in-browser site is off is current for the
+    tests, and `make book` (retry_lite_off) builds again: a source may be reachable now."""
+    root, calls, _ = book
+    build_if_changed.build("html")
+    assert build_if_changed.source_files()["$BOOK_PYODIDE"] == "(unset)"
+    monkeypatch.setenv("BOOK_PYODIDE", "/somewhere/pyodide-0.27.7.tar.bz2")
+    assert not build_if_changed.is_current("html")
+    build_if_changed.build("html")
+    assert "--all" not in calls[-1] and build_if_changed.is_current("html")
+    assert build_if_changed.lite_off() is None
+    (root / "_build" / ".lite-status.json").write_text('{"on": false, "reason": "npm is not on PATH"}')
+    assert build_if_changed.lite_off() == "npm is not on PATH"
+    assert build_if_changed.build("html") is None and build_if_changed.build("singlehtml", retry_lite_off=True)
+    count = len(calls)
+    assert build_if_changed.build("html", retry_lite_off=True).returncode == 0
+    assert len(calls) == count + 1 and "--all" not in calls[-1]
 
 
 def test_an_unknown_builder_is_refused():

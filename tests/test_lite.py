@@ -10,7 +10,12 @@ In headless Debian Chromium, with the built site served on 127.0.0.1 and every o
 aborted and recorded: chapters 1 and 6 are opened from their page's launcher and run to the
 end; no cell raises, a check prints its line, a figure is drawn, chapter 1's slider redraws
 its widget; no request is blocked and the console has no error. The other chapters run to the
-end in tests/test_lite_chapters.py; the prefix test in tests/test_publish.py.
+end in tests/test_lite_chapters.py; the prefix test in tests/test_publish.py; where Pyodide comes
+from (the official release, npm and the carrier, none) in tests/test_lite_sources.py.
+
+A build without the in-browser site (no Pyodide source could be had) skips the tests of the
+site with the build's reason (``lite_site`` in tests/conftest.py; under CI they fail instead),
+and checks that no page has a launcher.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 
 import nbformat
 import pytest
-from bookbuild import ROOT
+from bookbuild import ROOT, build_if_changed
 from bs4 import BeautifulSoup
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -40,8 +45,8 @@ CHECK_LINE = re.compile(r"central diff\. \d\.\de[+-]\d\d")  # what check_step pr
 
 
 @pytest.fixture(scope="module")
-def site(built_book: Path) -> Path:
-    return built_book / lite.SITE
+def site(lite_site: Path) -> Path:
+    return lite_site
 
 
 # The built site -----------------------------------------------------------------------------
@@ -64,7 +69,8 @@ def test_the_site_is_offline_and_uses_the_browsers_extensions(site: Path):
 
 def test_every_pyodide_file_is_the_official_one(site: Path):
     folder = site / "static" / "pyodide"
-    official = lite_assets.official_lock(lite_assets.pyodide_tarball(lite_assets.cache_dir()))
+    official = lite_assets.official_lock()  # the cached copy, checked against the pinned LOCK_SHA256
+    assert lite_assets.lock_digest(official) == lite_assets.LOCK_SHA256
     served = json.loads((folder / "pyodide-lock.json").read_text())
     assert served["info"] == official["info"] and served["info"]["version"] == lite_assets.PYODIDE_VERSION
     assert set(served["packages"]) == set(lite_assets.package_closure(official))
@@ -73,11 +79,9 @@ def test_every_pyodide_file_is_the_official_one(site: Path):
         assert lite_assets.sha256(folder / entry["file_name"]) == entry["sha256"], entry["file_name"]
     listed = {e["file_name"] for e in served["packages"].values()} | set(lite_assets.RUNTIME_FILES) | {"pyodide-lock.json"}
     assert {p.name for p in folder.iterdir()} == listed, "files served that the lock does not account for"
-    import tarfile
-
-    with tarfile.open(lite_assets.pyodide_tarball(lite_assets.cache_dir())) as tar:
-        for name in lite_assets.RUNTIME_FILES:
-            assert tar.extractfile(f"package/{name}").read() == (folder / name).read_bytes(), name
+    for name in lite_assets.RUNTIME_FILES:
+        assert lite_assets.sha256(folder / name) == lite_assets.RUNTIME_SHA256[name], name
+    assert "numpy" in served["packages"]  # what the "check your derivation" form loads from here too
 
 
 def test_a_file_that_does_not_match_the_lock_is_refused(tmp_path: Path):
@@ -149,6 +153,16 @@ def test_each_chapter_page_has_a_launcher(site: Path, built_book: Path, name: st
     assert title.find_next("p") is links[0].parent
 
 
+def test_a_launcher_on_each_chapter_page_exactly_when_the_site_is_built(built_book: Path):
+    """With the site: one launcher per chapter page. Without it (the build said "in-browser chapters
+    off"): no launcher on any page and no lite/ folder."""
+    on = build_if_changed.lite_off() is None
+    for name in CHAPTERS:
+        soup = BeautifulSoup((built_book / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+        assert len(soup.select("a.lite-launch-link")) == (1 if on else 0), name
+    assert (built_book / lite.SITE / "jupyter-lite.json").is_file() == on
+
+
 def test_the_launcher_link_is_relative():
     assert lite.launcher_href("book/ch1_conv_mse", "book/ch1_conv_mse.html") == "../lite/notebooks/index.html?path=ch1_conv_mse.ipynb"
     assert lite.launcher_href("intro", "intro.html") == "lite/notebooks/index.html?path=intro.ipynb"
@@ -186,7 +200,7 @@ def run_to_the_end(page) -> list[dict]:  # noqa: ANN001
     return cells
 
 
-def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(page, context, book_server: str):
+def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(site: Path, page, context, book_server: str):
     blocked, console = open_from_the_launcher(page, context, book_server, "book/ch1_conv_mse")
     cells = run_to_the_end(page)
     assert CHECK_LINE.search(lb.stream_text(cells)), "no check printed its line"
@@ -221,7 +235,7 @@ def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(page, context, boo
     assert not console, f"console errors: {console}"
 
 
-def test_chapter_6_runs_in_the_browser_with_check_your_own_derivation(page, context, book_server: str):
+def test_chapter_6_runs_in_the_browser_with_check_your_own_derivation(site: Path, page, context, book_server: str):
     blocked, console = open_from_the_launcher(page, context, book_server, "book/ch6_autodiff")
     cells = run_to_the_end(page)
     assert CHECK_LINE.search(lb.stream_text(cells)), "no check printed its line"

@@ -2,7 +2,8 @@
 appendix) runs to the end in the reader's browser: JupyterLite from the built site, Pyodide's
 numpy 2.0.2 and matplotlib 3.8.4, headless Debian Chromium, every request to another host than
 127.0.0.1 aborted and recorded. No cell is skipped: each code cell runs, none raises, a figure is
-drawn, no request is blocked and the console has no error.
+drawn, no request is blocked and the console has no error. Skipped, with the build's reason, when
+the build left the in-browser site off (``lite_site``, tests/conftest.py; under CI: a failure).
 
 Each chapter gets a fresh browser context (no cache, no stored notebook), as a first reader has.
 """
@@ -27,7 +28,7 @@ def test_every_chapter_is_run_in_the_browser_by_one_test_or_the_other():
 
 
 @pytest.mark.parametrize("name", REMAINING)
-def test_chapter_runs_to_the_end_in_the_browser(page, context, book_server: str, name: str):
+def test_chapter_runs_to_the_end_in_the_browser(lite_site, page, context, book_server: str, name: str):  # noqa: ANN001
     blocked = lb.block_other_hosts(context)
     console = lb.record_console_errors(page)
     page.set_viewport_size({"width": 1280, "height": 900})

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
-from bookbuild import ROOT
+from bookbuild import ROOT, build_if_changed
 from bs4 import BeautifulSoup
 from test_book import toc_files
 from test_browser import open_page
@@ -58,8 +58,12 @@ def test_the_workflow_builds_with_the_makefile_and_deploys_only_main():
     uses = {s["uses"].split("@")[0]: s for s in workflow_steps(build) if "uses" in s}
     assert uses["actions/setup-python"]["with"]["python-version"] == "3.11"
     assert uses["actions/setup-python"]["with"]["cache-dependency-path"] == "requirements.txt"
-    assert "hashFiles('requirements.txt')" in uses["actions/cache"]["with"]["key"]
-    assert uses["actions/cache"]["with"]["path"] == "_build/.jupyter_cache"
+    caches = {s["with"]["path"]: s["with"] for s in workflow_steps(build) if s.get("uses", "").startswith("actions/cache@")}
+    assert "hashFiles('requirements.txt')" in caches["_build/.jupyter_cache"]["key"]
+    # the in-browser runtime's downloads, in the folder the build reads them from, keyed on the pins
+    lite_cache = build["env"]["BOOK_LITE_CACHE"]
+    assert "hashFiles('book/_ext/lite_assets.py')" in caches[lite_cache]["key"]
+    assert build["env"]["BOOK_PYODIDE_SHA256"] == "${{ vars.BOOK_PYODIDE_SHA256 }}"
     assert uses["actions/upload-pages-artifact"]["if"] == "github.event_name != 'pull_request'"
     assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
     assert uses["actions/upload-artifact"]["if"] == "github.event_name == 'pull_request'"
@@ -188,7 +192,7 @@ def test_every_page_works_under_a_sub_path(page, prefixed_site, name: str):
         assert page.request.get(href).ok, href
 
 
-def test_the_browser_notebooks_work_under_a_sub_path(page, context, prefixed_site):
+def test_the_browser_notebooks_work_under_a_sub_path(lite_site, page, context, prefixed_site):  # noqa: ANN001
     """A chapter's launcher opens its notebook under the prefix; Pyodide, the kernel's packages and
     the set-up cell's wheels (backprop_lib, numpy, matplotlib, ipywidgets) all come from under it."""
     base, outside = prefixed_site
@@ -216,8 +220,8 @@ def test_every_page_has_an_icon_of_the_site(built_book: Path):
     script redirects into its lab app, which this site does not build and no page links to."""
     pages = [p for p in built_book.rglob("*.html")
              if not p.relative_to(built_book).as_posix().startswith(("_static/", "lite/doc/"))]
-    assert {"index.html", "404.html", "book/intro.html", "lite/notebooks/index.html"} <= {
-        p.relative_to(built_book).as_posix() for p in pages}
+    lite = set() if build_if_changed.lite_off() else {"lite/notebooks/index.html"}  # the in-browser site, if built
+    assert {"index.html", "404.html", "book/intro.html"} | lite <= {p.relative_to(built_book).as_posix() for p in pages}
     missing = []
     for path in pages:
         link = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find("link", rel="icon")

