@@ -525,7 +525,10 @@ class Evaluator:
 
     def eval(self, node: Node) -> Any:
         self.budget.tick()
-        return getattr(self, "_" + node.op)(node)
+        value = getattr(self, "_" + node.op)(node)
+        if isinstance(value, np.ndarray):
+            self.budget.spend(value.size, node.span[0])
+        return value
 
     def _num(self, node: Node) -> Any:
         return np.float64(node.extra["value"])

@@ -37,6 +37,7 @@ MAX_DEPTH = 100  # depth of the parsed tree
 MAX_NODES = 1000  # nodes of the parsed tree
 MAX_ENTRIES = 4_000_000  # entries of any array a formula makes
 MAX_WORK = 50_000_000  # multiply-adds of one matrix product or einsum
+MAX_TOTAL = 20_000_000  # entries of all the arrays one verdict's evaluations make, together
 
 
 class FormulaError(Exception):
@@ -71,10 +72,18 @@ class UnknownName(FormulaError):
 
 
 class Budget:
-    """A deadline (``time.perf_counter`` seconds) checked between the steps of an evaluation."""
+    """A deadline (``time.perf_counter`` seconds) checked between the steps of an evaluation, and a count of
+    the entries of the arrays made (at most :data:`MAX_TOTAL`: it bounds the memory a formula holds at once,
+    a list of large arrays, as well as the time)."""
 
     def __init__(self, deadline: float):
         self.deadline = deadline
+        self.entries = 0
+
+    def spend(self, entries: int, position: int | None = None) -> None:
+        self.entries += entries
+        if self.entries > MAX_TOTAL:
+            raise Refused(f"the formula makes arrays of more than {MAX_TOTAL:.0e} entries in all", position)
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -406,7 +415,10 @@ class Evaluator:
         if method is None:
             raise Refused(f"{_describe(node)} is not allowed in a formula (at character {self.pos(node)}): "
                           f"only arithmetic on the model's arrays", self.pos(node))
-        return method(node)
+        value = method(node)
+        if isinstance(value, np.ndarray):
+            self.budget.spend(value.size, self.pos(node))
+        return value
 
     def _Constant(self, node: ast.Constant) -> Any:
         v = node.value

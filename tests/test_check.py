@@ -195,7 +195,9 @@ HOSTILE = [
     ("-" * 1990 + "x", "nested more than 100 deep", None),
     ("-" * 1990 + r"\bar x", "nested more than 100 deep", None),
     ("x+" * 5000 + "x", "10001 characters; the limit is 2000", 2000),
-    ("+".join(["np.exp(np.ones(4000000)).sum()"] * 50), "too long", None),
+    ("+".join(["np.exp(np.ones(4000000)).sum()"] * 50), "more than 2e+07 entries in all", None),
+    ("[" + ", ".join(["np.ones(4000000)"] * 60) + "]", "more than 2e+07 entries in all", None),
+    ("".join(rf"\sum_{i}" for i in "acdefghijk") + r" \odot ".join(f"x_{i}" for i in "acdefghijk"), "too long", None),
 ]
 
 
