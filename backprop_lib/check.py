@@ -126,7 +126,7 @@ class Verdict:
                      f"{html.escape(before)}<mark>{html.escape(at) or '&nbsp;'}</mark>{html.escape(after)}"
                      f"</code></p>")
         error = f"<p style='margin:0.25em 0'>{self._error_text()}</p>" if self.max_error is not None else ""
-        return (f"<div class='bp-verdict' data-verdict='{'ok' if self.ok else self.slip}' role='status' "
+        return (f"<div class='bp-verdict' data-slip='{'ok' if self.ok else self.slip}' "
                 f"style='max-width:100%;overflow-wrap:anywhere;white-space:normal'>"
                 f"<p style='margin:0.25em 0'><strong>{mark} {html.escape(self.param or '?')}: "
                 f"{html.escape(self.label)}</strong></p>"
@@ -163,7 +163,7 @@ class SymbolTable:
             wrapped = textwrap.wrap(r[3], max(20, 79 - len(left))) or [""]
             lines.append(left + wrapped[0])
             lines += [" " * len(left) + more for more in wrapped[1:]]
-        return "\n".join(lines)
+        return "\n".join(lines + textwrap.wrap(_SYMBOLS_NOTE, 79))
 
     __repr__ = __str__
 
@@ -172,7 +172,12 @@ class SymbolTable:
         return (f"<table class='table bp-symbols' style='max-width:100%;overflow-wrap:anywhere'>"
                 f"<caption>names in formulas for {html.escape(self.model)} (rows are examples)</caption>"
                 f"<thead><tr><th>name</th><th>LaTeX</th><th>shape</th><th>meaning</th></tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+                f"<tbody>{body}</tbody></table><p>{html.escape(_SYMBOLS_NOTE)}</p>")
+
+
+_SYMBOLS_NOTE = ("In LaTeX a vector parameter is a row (1 x n), a quantity with one value per example a "
+                 "column (B x 1); the code's names work in LaTeX too (W1; y_hat as y_{hat}), and x_b inside "
+                 "\\sum_b is example b.")
 
 
 def symbols(model: str | Model) -> SymbolTable:
@@ -269,9 +274,10 @@ def _table(m: Model) -> _Table:
     return table
 
 
-def _batch_size(m: Model, params: Mapping[str, np.ndarray]) -> int:
-    """The smallest batch of 2 or more unlike every size of the parameters (so no product fits by accident)."""
-    sizes = {n for v in params.values() for n in np.shape(v)}
+def _batch_size(params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]) -> int:
+    """The smallest batch of 2 or more unlike every size of the parameters and of the data's other axes (so
+    that no product fits by accident)."""
+    sizes = {n for v in params.values() for n in np.shape(v)} | {n for v in data.values() for n in np.shape(v)[1:]}
     b = 2
     while b in sizes:
         b += 1
@@ -297,8 +303,8 @@ def _instances(m: Model) -> list[_Instance]:
                   for n in m.symbols) + ("B",) + ((m.inputs.batch,) if m.inputs.batch != "B" else ())
     out = []
     for sizes in m.sizes:
-        probe, _ = m.example(np.random.default_rng(0), 1, **sizes)
-        for batch in (1, _batch_size(m, probe)):
+        probe = m.example(np.random.default_rng(0), 1, **sizes)
+        for batch in (1, _batch_size(*probe)):
             params, data = m.example(rng, batch, **sizes)
             fwd = m.forward(params, data)
             values = {k: np.array(v, dtype=np.float64) for k, v in {**params, **data, **fwd}.items()

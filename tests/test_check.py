@@ -303,7 +303,7 @@ def test_verdict_text_html_and_dict():
         assert all(len(line) <= 80 for line in text.splitlines()), text
         assert repr(v) == text
         page = v._repr_html_()
-        assert f"data-verdict='{'ok' if v.ok else v.slip}'" in page
+        assert f"data-slip='{'ok' if v.ok else v.slip}'" in page
         assert not re.search(r"width:\s*\d+px", page) and "overflow-wrap:anywhere" in page
         d = json.loads(json.dumps(v.as_dict()))
         assert d["ok"] == v.ok and d["slip"] == v.slip and d["message"] == v.message
