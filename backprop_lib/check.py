@@ -465,18 +465,21 @@ def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(n for n in shape if n != 1)
 
 
-_FACTOR_MEANING = {
-    2.0: "twice the gradient: the 2 of a square's derivative counted twice, or the loss's 1/2 forgotten",
-    0.5: "half the gradient: the 2 from differentiating a square is missing",
-    -2.0: "minus twice the gradient: the sign is wrong and the 2 of a square's derivative counted twice",
-    -0.5: "minus half the gradient: the sign is wrong and the 2 from differentiating a square is missing",
-    4.0: "four times the gradient: a factor 2 counted three times, or 2 twice too many",
-    0.25: "a quarter of the gradient: two factors 2 are missing",
-}
+#: the multiples a slip usually makes, their names and what they usually mean
+_FACTORS = ((1.0, "", ""), (-1.0, "-", ""),
+            (2.0, "2", "twice the gradient: the 2 of a square's derivative counted twice, or the loss's 1/2 "
+                       "forgotten"),
+            (0.5, "1/2", "half the gradient: the 2 from differentiating a square is missing"),
+            (-2.0, "-2", "minus twice the gradient: the sign is wrong, and the 2 of a square's derivative "
+                         "counted twice"),
+            (-0.5, "-1/2", "minus half the gradient: the sign is wrong, and the 2 from differentiating a square "
+                           "is missing"),
+            (4.0, "4", "four times the gradient"), (0.25, "1/4", "a quarter of the gradient"))
 
 
 def _name_factor(cs: list[float], batches: list[int], m: Model) -> tuple[str, str] | None:
-    """(slip, message) for constant multiples c_i of the gradient, or None when they follow no pattern."""
+    """(slip, message) for multiples c_i = k B_i^p of the gradient (p = 0, 1 or -1, k the same on every
+    instance), or None when the c_i follow no such pattern."""
     for p in (0, 1, -1):
         ks = [c / b ** p for c, b in zip(cs, batches)]
         k = ks[0]
@@ -484,22 +487,20 @@ def _name_factor(cs: list[float], batches: list[int], m: Model) -> tuple[str, st
             break
     else:
         return None
-    k_text = next((t for v, t in ((1, ""), (-1, "-"), (2, "2"), (-2, "-2"), (0.5, "1/2"), (-0.5, "-1/2"),
-                                  (4, "4"), (0.25, "1/4")) if abs(k - v) <= 1e-6 * abs(v)), None)
+    name, meaning = next(((t, mean) for v, t, mean in _FACTORS if abs(k - v) <= 1e-6 * abs(v)), (None, ""))
     if p == 0:
-        if abs(k + 1) <= 1e-6:
+        if name == "-":
             return "sign", ("Wrong sign: your formula is minus the gradient. Check the sign of the first "
                             "step (the loss's derivative, e.g. s - t rather than t - s, or y_hat - y).")
-        meaning = _FACTOR_MEANING.get(_fraction(k_text)) if k_text else None
-        if meaning:
-            return "factor", f"Off by a factor {k_text}: your formula is {meaning}."
+        if name is not None:
+            return "factor", f"Off by a factor {name}: your formula is {meaning}."
         return "factor", f"Off by a constant factor: your formula is {k:.4g} times the gradient."
-    if k_text is None:
+    if name is None:
         return "factor", (f"Off by a factor that changes with the batch: your formula is {k:.4g} "
                           f"{'B' if p == 1 else '/ B'} times the gradient.")
-    both = f"{k_text}B" if p == 1 else (f"{k_text}/B" if k_text not in ("", "-") else f"{k_text}1/B")
-    batch1 = " It is right for a batch of 1, which cannot show a factor B." if k_text == "" else ""
-    also = "" if k_text == "" else f", and there is a factor {k_text} besides"
+    both = f"{name}B" if p == 1 else (f"{name}/B" if name not in ("", "-") else f"{name}1/B")
+    batch1 = " It is right for a batch of 1, which cannot show a factor B." if name == "" else ""
+    also = {"": "", "-": ", and the sign is wrong"}.get(name, f", and there is a factor {name} besides")
     if p == 1 and m.reduction == "mean":
         why = f"the mean's 1/B is missing{also}"
     elif p == 1:
@@ -509,12 +510,6 @@ def _name_factor(cs: list[float], batches: list[int], m: Model) -> tuple[str, st
     else:
         why = f"the mean's 1/B is applied twice{also}"
     return "factor", f"Off by a factor {both}: {why}.{batch1}"
-
-
-def _fraction(text: str) -> float:
-    """'1/2' -> 0.5, '-2' -> -2.0 (the factor names of :func:`_name_factor`)."""
-    num, _, den = text.partition("/")
-    return float(num) / float(den) if den else float(num)
 
 
 def _pattern(bad: np.ndarray) -> str:
