@@ -125,3 +125,20 @@ def test_the_pairs_take_complex_input_and_scalars():
         np.testing.assert_allclose(v.imag / 1e-20, fprime(z.real), rtol=1e-14)  # the complex step through the pair
         v0, dv0 = pair(0.5)
         assert np.ndim(v0) == np.ndim(dv0) == 0 and float(dv0) == pytest.approx(float(fprime(0.5)), rel=1e-15)
+
+
+def test_the_jacobian_helpers_layout_shows_in_a_product_with_a_non_square_matrix():
+    """softmax_jacobian and tanh_jacobian are symmetric, each its own transpose, so no check of one
+    alone can see its layout (rows the outputs, columns the inputs). Their products with a
+    non-square W can: against the numerical Jacobian of the composition, the other layout has the
+    transposed shape and is refused."""
+    W = RNG.normal(size=(5, 3))
+    v = RNG.normal(size=5)
+    s = act.softmax(v @ W)
+    J = act.softmax_jacobian(s)
+    np.testing.assert_allclose(J, J.T, rtol=0, atol=0)
+    assert_derivative(lambda u: act.softmax(u @ W), v, J @ W.T, "v")  # (3, 5): a row per output
+    with pytest.raises(ValueError, match=r"analytic derivative has shape \(5, 3\), expected \(3, 5\)"):
+        assert_derivative(lambda u: act.softmax(u @ W), v, W @ J, "v")
+    f = act.tanh(v)
+    assert_derivative(lambda u: act.tanh(u) @ W, v, W.T @ act.tanh_jacobian(f), "v")
