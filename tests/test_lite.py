@@ -110,9 +110,26 @@ def test_piplite_serves_the_books_wheel_and_the_widget_packages(site: Path, buil
     index = json.loads((site / "pypi" / "all.json").read_text())
     versions = {name: sorted(entry["releases"]) for name, entry in index.items()}
     assert versions == {"backprop-lib": ["0.1.0"], "comm": ["0.2.2"], "ipywidgets": ["8.1.5"],
-                        "jupyterlab-widgets": ["3.0.13"]}
+                        "jupyterlab-widgets": ["3.0.13"], "lark": ["1.3.1"]}
     download = next((built_book / "_sources" / "book").glob("backprop_lib-*.whl"))
     assert (site / "pypi" / download.name).read_bytes() == download.read_bytes()
+
+
+def test_every_requirement_of_the_books_wheel_is_served(site: Path):
+    """piplite installs backprop_lib[book] with PyPI off: each requirement must be a wheel piplite serves
+    or a package of the served Pyodide lock (a new dependency of the library would fail the set-up cell)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    wheel = next((site / "pypi").glob("backprop_lib-*.whl"))
+    with zipfile.ZipFile(wheel) as whl:
+        meta = whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    wanted = [Requirement(line.split(":", 1)[1].strip()) for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    wanted = [r for r in wanted if r.marker is None or r.marker.evaluate({"extra": "book"})]
+    served = {canonicalize_name(n) for n in json.loads((site / "pypi" / "all.json").read_text())}
+    served |= {canonicalize_name(n) for n in json.loads((site / "static" / "pyodide" / "pyodide-lock.json").read_text())["packages"]}
+    missing = sorted(r.name for r in wanted if canonicalize_name(r.name) not in served)
+    assert not missing, f"backprop_lib[book] requires what the in-browser site does not serve: {missing}"
 
 
 def lite_notebook(site: Path, name: str) -> nbformat.NotebookNode:

@@ -39,7 +39,8 @@ The other files come from PyPI (``pip download --require-hashes``):
 
 - **the browser's widget packages**: ``ipywidgets``, ``comm`` and ``jupyterlab_widgets`` wheels,
   in the versions that agree with JupyterLite 0.5's JupyterLab 4.3 (the venv's
-  ``jupyterlab_widgets`` 3.0.17 is built for JupyterLab 4.6).
+  ``jupyterlab_widgets`` 3.0.17 is built for JupyterLab 4.6), and ``lark``, which backprop_lib
+  requires.
 - **the Pyodide kernel**, the wheel ``jupyterlite-pyodide-kernel==0.5.2``, unpacked here rather
   than installed in the venv: its lab extension works only inside JupyterLite, and `make lab`'s
   JupyterLab, which loads every extension it finds in the venv, would fail on it ("Shared module
@@ -117,11 +118,15 @@ PYODIDE_PACKAGES = KERNEL_PACKAGES + CHAPTER_PACKAGES
 # The Pyodide kernel for JupyterLite (name, version, sha256 of the PyPI file): see the docstring.
 PYODIDE_KERNEL = ("jupyterlite_pyodide_kernel", "0.5.2", "63ba6ce28d32f2cd19f636c40c153e171369a24189e11e2235457bd7000c5907")
 
-# Wheels served to the browser's piplite (name, version, sha256 of the PyPI file).
+# Wheels served to the browser's piplite (name, version, sha256 of the PyPI file): the widgets, and
+# what backprop_lib requires beyond Pyodide's own packages (lark, the parser of backprop_lib.check's
+# grammar; the same pin as book/_ext/checkform.py's). tests/test_lite.py checks that every requirement
+# of the book's wheel is served.
 BROWSER_WHEELS = (
     ("ipywidgets", "8.1.5", "3290f526f87ae6e77655555baba4f36681c555b8bdbbff430b70e52c34c86245"),
     ("comm", "0.2.2", "e6fb86cb70ff661ee8c9c14e7d36d6de3b4066f1441be4063df9c5009f0a64d3"),
     ("jupyterlab_widgets", "3.0.13", "e3cda2c233ce144192f1e29914ad522b2f4c40e77214b0cc97377ca3d323db54"),
+    ("lark", "1.3.1", "c629b661023a014c37da873b4ff58a817398d12635d3bbb2c5a03be7fe5d1e12"),
 )
 
 
@@ -527,7 +532,7 @@ def pyodide_distribution(cache: Path | None = None) -> Distribution:
 
 
 def browser_wheels(cache: Path | None = None) -> list[Path]:
-    """ipywidgets, comm and jupyterlab_widgets for the browser's piplite."""
+    """ipywidgets, comm, jupyterlab_widgets and lark for the browser's piplite."""
     return pypi_wheels(cache or cache_dir(), BROWSER_WHEELS)
 
 
