@@ -7,18 +7,16 @@ kernel runs in book/, the same folder Jupyter Book executes it in.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import jupytext
 import nbformat
 import nbval.plugin as nbval_plugin
 
-BOOK = Path(__file__).resolve().parent / "book"
 # the book's own test of "is this a MyST notebook", shared with the extension that offers .ipynb downloads
-_spec = importlib.util.spec_from_file_location("book_notebooks", BOOK / "_ext" / "notebooks.py")
-_notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_notebooks)
+from bookext.notebooks import is_myst_notebook
+
+BOOK = Path(__file__).resolve().parent / "book"
 
 
 class _NbformatReadingMyst:
@@ -39,6 +37,6 @@ nbval_plugin.nbformat = _NbformatReadingMyst()
 
 def pytest_collect_file(file_path: Path, parent):  # noqa: ANN001, ANN201 - pytest hook
     opt = parent.config.option
-    if (opt.nbval or opt.nbval_lax) and file_path.parent == BOOK and _notebooks.is_myst_notebook(file_path):
+    if (opt.nbval or opt.nbval_lax) and file_path.parent == BOOK and is_myst_notebook(file_path):
         return nbval_plugin.IPyNbFile.from_parent(parent, path=file_path)
     return None

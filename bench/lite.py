@@ -28,26 +28,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import email.utils
-import functools
 import gzip
 import http.server
 import io
 import json
 import os
-import shutil
 import socketserver
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+
+from bookscripts import browser
+from bookscripts import lite_browser as lb
+from bookscripts.browser import ARGS, CHROMIUM
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import lite_browser as lb  # noqa: E402
-from make_pdf import ARGS, CHROMIUM  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 SITE = ROOT / "_build" / "html"
 OUT = ROOT / "_build" / "bench" / "lite.json"
@@ -104,18 +103,16 @@ class RefusingProxy(socketserver.StreamRequestHandler):
 @contextlib.contextmanager
 def servers(compress: bool):
     handler = type("Handler", (CountingHandler,), {"sent": [0], "compress": compress})
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(SITE)))
     proxy_handler = type("Proxy", (RefusingProxy,), {"asked": []})
     proxy = socketserver.ThreadingTCPServer(("127.0.0.1", 0), proxy_handler)
     proxy.daemon_threads = True
-    for server in (site, proxy):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{site.server_address[1]}", handler.sent, proxy.server_address[1], proxy_handler.asked
+        with browser.serve(SITE, handler) as base:  # the site, served as the tests and `make pdf` serve it
+            yield base, handler.sent, proxy.server_address[1], proxy_handler.asked
     finally:
-        for server in (site, proxy):
-            server.shutdown()
-            server.server_close()
+        proxy.shutdown()
+        proxy.server_close()
 
 
 def open_until_kernel_idle(context, base: str, notebook: str, sent: list[int]):  # noqa: ANN001, ANN201
@@ -194,6 +191,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        raise SystemExit("Debian's chromium is required: apt-get install chromium")
+    browser.require_chromium()
     main()

@@ -43,7 +43,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "bench"
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT))
 
 from backprop_lib import models  # noqa: E402
 from backprop_lib.gradcheck import numerical_gradient  # noqa: E402
@@ -51,12 +50,9 @@ from backprop_lib.timing import CLOCKS, alternating, median_time  # noqa: E402
 
 
 def chapters() -> list[Path]:
-    from importlib.util import module_from_spec, spec_from_file_location
+    from bookext.notebooks import is_myst_notebook
 
-    spec = spec_from_file_location("notebooks", ROOT / "book" / "_ext" / "notebooks.py")
-    mod = module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return sorted(p for p in (ROOT / "book").glob("*.md") if mod.is_myst_notebook(p))
+    return sorted(p for p in (ROOT / "book").glob("*.md") if is_myst_notebook(p))
 
 
 def kernel_floor(repeats: int) -> float:

@@ -19,15 +19,14 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import nbformat
 
+from bookext import jupyter_markdown as jm
+from bookext import libwheel
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import jupyter_markdown as jm  # noqa: E402
-import libwheel  # noqa: E402
 
 INDEX = ROOT / "_build" / ".doctrees" / "notebooks-index.json"
 HTML = ROOT / "_build" / "html"

@@ -15,22 +15,14 @@ equation or a code line that would be cut stops the printer with their names.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-from page_layout import describe, measure
 from playwright.sync_api import sync_playwright
 
-# Debian's Chromium, and the flags it needs on a closed network as root (the browser tests use them too)
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]
+from bookscripts.browser import ARGS, CHROMIUM, serve
+from bookscripts.page_layout import describe, measure
 
 
 PAPER = "A4"
@@ -38,23 +30,6 @@ MARGIN_MM = {"top": 15, "bottom": 15, "left": 12, "right": 12}
 SCALE = 0.8
 # the width the print layout is computed at, in CSS px (96 px an inch)
 PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96 / SCALE)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 at a free port while the block runs; yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def print_pdf(site: Path, out: Path) -> int:

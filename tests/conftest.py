@@ -1,16 +1,14 @@
-"""Fixtures shared by the tests (the book build lives in bookbuild.py)."""
+"""Fixtures shared by the tests (the book build lives in bookbuild.py, shared helpers in helpers.py)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
-from bookbuild import ROOT, build_if_changed, current_build
+from bookbuild import build_if_changed, current_build
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_pdf  # noqa: E402  (the Chromium settings and the local server are the PDF printer's)
+from bookscripts import browser  # Debian's Chromium and the local server (as `make pdf` and bench use them)
 
 
 @pytest.fixture(scope="session")
@@ -36,13 +34,13 @@ def lite_site(built_book: Path) -> Path:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """pytest-playwright launches Debian's Chromium (as `make pdf` does), never a browser it downloads."""
-    if not Path(make_pdf.CHROMIUM).exists():
+    if not Path(browser.CHROMIUM).exists():
         pytest.fail("Debian's chromium is required for the browser tests: apt-get install chromium")
-    return {**browser_type_launch_args, "executable_path": make_pdf.CHROMIUM, "headless": True, "args": make_pdf.ARGS}
+    return {**browser_type_launch_args, "executable_path": browser.CHROMIUM, "headless": True, "args": browser.ARGS}
 
 
 @pytest.fixture(scope="session")
 def book_server(built_book: Path):
     """Serve _build/html on 127.0.0.1 (a free port) for the duration of the session; yields its base URL."""
-    with make_pdf.serve(built_book) as base:
+    with browser.serve(built_book) as base:
         yield base

@@ -1,7 +1,7 @@
 """The layout report of built pages: what does not fit, at 1280 and 390 px.
 
-The measurement itself is scripts/page_layout.py (shared with the PDF printer); this module
-re-exports it for the tests and prints its report for built pages (``make book`` first)::
+The measurement itself is scripts/page_layout.py (``bookscripts.page_layout``, shared with the PDF
+printer and tests/test_page_fit.py); this script prints its report for built pages (``make book`` first)::
 
     .venv/bin/python tests/layout.py                    # every toc page, 1280 and 390 px
     .venv/bin/python tests/layout.py book/ch2_softmax_ce --width 1280
@@ -11,19 +11,18 @@ re-exports it for the tests and prints its report for built pages (``make book``
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from page_layout import KINDS, describe, measure  # noqa: E402,F401  (re-exported for the tests)
+from bookscripts.page_layout import KINDS, describe, measure
 
 
 def _main() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import make_pdf
+    # run as a script (python tests/layout.py), Python finds the tests' shared modules beside it
+    from bookbuild import toc_files
+    from helpers import open_page
     from playwright.sync_api import sync_playwright
-    from test_book import toc_files
-    from test_browser import open_page
+
+    from bookscripts import browser
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pages", nargs="*", help="toc names such as book/ch1_conv_mse (default: all)")
@@ -32,11 +31,11 @@ def _main() -> None:
     args = parser.parse_args()
     pages = args.pages or toc_files()
     widths = args.width or [1280, 390]
-    with make_pdf.serve(Path(args.site)) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=make_pdf.CHROMIUM, args=make_pdf.ARGS)
+    with browser.serve(Path(args.site)) as base, sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.ARGS)
         for width in widths:
             for name in pages:
-                page = browser.new_page(viewport={"width": width, "height": 900})
+                page = chromium.new_page(viewport={"width": width, "height": 900})
                 open_page(page, f"{base}/{name}.html")
                 result = measure(page)
                 bad = {k: len(result[k]) for k in KINDS}
@@ -46,7 +45,7 @@ def _main() -> None:
                 if any(bad.values()):
                     print(describe(result))
                 page.close()
-        browser.close()
+        chromium.close()
 
 
 if __name__ == "__main__":

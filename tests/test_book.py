@@ -12,19 +12,9 @@ from pathlib import Path
 import jupyter_book
 import jupytext
 import pytest
-import yaml
-from bookbuild import ROOT, build_book
+from bookbuild import ROOT, build_book, toc_files
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from libhash import library_hash  # noqa: E402
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc["parts"]:
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
+from bookext.libhash import library_hash
 
 
 def test_jupyter_book_is_1x():

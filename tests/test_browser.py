@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from bookbuild import BUILD
+from bookbuild import BUILD, toc_files
+from helpers import open_page
 from nbclient import NotebookClient
-from test_book import toc_files
 
 PAGES = toc_files()
 SCREENSHOTS = BUILD / "screenshots"
@@ -29,33 +28,6 @@ VISIBLE_PROSE_JS = """() => {
        .forEach(e => e.remove());
   return clone.innerText;
 }"""
-
-
-def open_page(page, url: str) -> dict[str, list[str]]:
-    """Load url with every request watched; return the problems seen while loading it."""
-    problems: dict[str, list[str]] = {"console": [], "failed": [], "foreign": []}
-
-    def route(r):
-        host = urlparse(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            r.continue_()
-        else:
-            problems["foreign"].append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and problems["console"].append(m.text))
-    page.on("pageerror", lambda e: problems["console"].append(str(e)))
-    page.on("requestfailed", lambda r: problems["failed"].append(f"{r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400 and problems["failed"].append(f"{r.url} ({r.status})"))
-    page.goto(url, wait_until="load")
-    if page.locator("script[src*='mathjax']").count():  # pages without math load no MathJax
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-        page.evaluate("MathJax.startup.promise")
-    # every image decoded and every font loaded ("networkidle" can wait forever on a busy machine)
-    page.wait_for_function("document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)")
-    page.evaluate("document.fonts.ready.then(() => true)")
-    return problems
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -22,8 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from bookbuild import ROOT
-from test_notebooks import CHAPTERS
+from bookbuild import CHAPTERS, ROOT
 
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
 EXTENSIONS = ("jupyterlab-myst", "jupyterlab-jupytext", "@jupyter-widgets/jupyterlab-manager")

@@ -21,7 +21,6 @@ and checks that no page has a launcher.
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 import sys
 import zipfile
@@ -30,17 +29,13 @@ from urllib.parse import parse_qs, urljoin, urlparse
 
 import nbformat
 import pytest
-from bookbuild import ROOT, build_if_changed
+from bookbuild import CHAPTERS, ROOT, build_if_changed
 from bs4 import BeautifulSoup
+from helpers import run_to_the_end
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-sys.path.insert(0, str(ROOT / "scripts"))
-import lite  # noqa: E402
-import lite_assets  # noqa: E402
-import lite_browser as lb  # noqa: E402
-from notebooks import is_myst_notebook  # noqa: E402
+from bookext import lite, lite_assets
+from bookscripts import lite_browser as lb
 
-CHAPTERS = sorted(f"book/{p.stem}" for p in (ROOT / "book").glob("*.md") if is_myst_notebook(p))
 CHECK_LINE = re.compile(r"central diff\. \d\.\de[+-]\d\d")  # what check_step prints for a step it accepts
 
 
@@ -207,14 +202,6 @@ def open_from_the_launcher(page, context, book_server: str, name: str) -> tuple[
     lb.wait_kernel_idle(page)
     assert page.evaluate(f"{lb.NB}.context.path") == f"{Path(name).name}.ipynb"
     return blocked, console
-
-
-def run_to_the_end(page) -> list[dict]:  # noqa: ANN001
-    lb.run_all(page)
-    cells = lb.cells(page)
-    assert not lb.cell_errors(cells), "\n\n".join(lb.cell_errors(cells))
-    assert all(c["execution_count"] for c in cells if c["cell_type"] == "code"), "a code cell did not run"
-    return cells
 
 
 def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(site: Path, page, context, book_server: str):

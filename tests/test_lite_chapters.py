@@ -10,14 +10,11 @@ Each chapter gets a fresh browser context (no cache, no stored notebook), as a f
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from bookbuild import ROOT
-from test_lite import CHAPTERS, run_to_the_end
+from bookbuild import CHAPTERS
+from helpers import run_to_the_end
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import lite_browser as lb  # noqa: E402
+from bookscripts import lite_browser as lb
 
 OPENED_FROM_THE_LAUNCHER = ("book/ch1_conv_mse", "book/ch6_autodiff")  # tests/test_lite.py runs these
 REMAINING = [name for name in CHAPTERS if name not in OPENED_FROM_THE_LAUNCHER]

@@ -21,21 +21,17 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
 import tarfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from bookbuild import ROOT
 from docutils import nodes
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import lite  # noqa: E402
-import lite_assets  # noqa: E402
+from bookext import lite, lite_assets
 
 SETTINGS = (lite_assets.SOURCE_SETTING, lite_assets.SHA256_SETTING, "BOOK_LITE_CACHE")
 

@@ -20,21 +20,15 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
-from bookbuild import ROOT
+from bookbuild import CHAPTERS, ROOT
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from packaging.requirements import Requirement
-from test_book import toc_files
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-sys.path.insert(0, str(ROOT / "scripts"))
-import jupyter_markdown as jm  # noqa: E402
-import libwheel  # noqa: E402
-import make_notebooks as scripts_notebooks  # noqa: E402  (`make notebooks`)
-import notebooks as site_notebooks  # noqa: E402  (book/_ext/notebooks.py, the Sphinx extension)
-from notebooks import is_myst_notebook  # noqa: E402
-
-CHAPTERS = [name for name in toc_files() if is_myst_notebook(ROOT / f"{name}.md")]
+from bookext import jupyter_markdown as jm
+from bookext import libwheel
+from bookext import notebooks as site_notebooks  # book/_ext/notebooks.py, the Sphinx extension
+from bookscripts import make_notebooks as scripts_notebooks  # `make notebooks`
 MYST_LEFTOVERS = ("{math}", "{eq}", "{doc}", ":::", ":label:")
 EXTENSIONS = ("amsmath", "dollarmath", "colon_fence", "deflist", "substitution")
 
@@ -254,6 +248,9 @@ def test_site_wheel_is_this_checkout_built_reproducibly(built_book: Path, tmp_pa
         meta = whl.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "backprop_lib").rglob("*.py")}
     assert sources <= set(names)
+    # backprop_lib only: not the book's tooling (bookext, bookscripts, bookbench: tools/pyproject.toml)
+    assert all(n.split("/")[0] in ("backprop_lib", f"backprop_lib-{libwheel.project_version(ROOT)}.dist-info")
+               for n in names), names
     assert "Provides-Extra: book" in meta and re.search(r'Requires-Dist: matplotlib.*extra == "book"', meta)
 
 

@@ -20,14 +20,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from bookbuild import ROOT
+from bookbuild import CHAPTERS, ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
-from test_notebooks import CHAPTERS
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import libwheel  # noqa: E402
+from bookext import libwheel
 
 
 def clean_env(**extra: str) -> dict[str, str]:

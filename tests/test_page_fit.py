@@ -23,11 +23,11 @@ from pathlib import Path
 import jupytext
 import pytest
 from backprop_lib.plotting import COLUMN_PX
+from bookbuild import ROOT, toc_files
 from bs4 import BeautifulSoup
-from bookbuild import ROOT
-from layout import KINDS, describe, measure
-from test_book import toc_files
-from test_browser import open_page
+from helpers import open_page
+
+from bookscripts.page_layout import KINDS, describe, measure
 
 PAGES = toc_files()
 CHAPTERS = [name for name in PAGES if (ROOT / f"{name}.md").read_text(encoding="utf-8").startswith("---")]

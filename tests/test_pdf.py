@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from bookbuild import BUILD, ROOT, current_build
-from test_book import toc_files
+from bookbuild import BUILD, ROOT, current_build, toc_files
 
 
 def page_title(name: str) -> str:

@@ -6,28 +6,23 @@ accessibility violation on any page."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import http.server
 import re
 import shutil
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
-from bookbuild import ROOT, build_if_changed
+from bookbuild import ROOT, build_if_changed, toc_files
 from bs4 import BeautifulSoup
-from test_book import toc_files
-from test_browser import open_page
+from helpers import open_page
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-sys.path.insert(0, str(ROOT / "scripts"))
-import lite_browser as lb  # noqa: E402
-from publish import site_settings  # noqa: E402
+from bookext.publish import site_settings
+from bookscripts import browser
+from bookscripts import lite_browser as lb
 
 PAGES = toc_files()
 WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
@@ -162,13 +157,8 @@ class _PrefixHandler(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def serve_under(directory: Path, prefix: str) -> Iterator[tuple[str, list[str]]]:
     handler = type("Handler", (_PrefixHandler,), {"prefix": prefix, "outside": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}", handler.outside
-    finally:
-        server.shutdown()
-        server.server_close()
+    with browser.serve(directory, handler) as base:
+        yield f"{base}{prefix}", handler.outside
 
 
 @pytest.fixture(scope="module")

@@ -69,10 +69,9 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import jupyter_markdown as jm  # noqa: E402
-import lite_assets  # noqa: E402
-import notebooks as nbext  # noqa: E402
+from bookext import jupyter_markdown as jm
+from bookext import lite_assets
+from bookext import notebooks as nbext
 
 logger = logging.getLogger(__name__)
 

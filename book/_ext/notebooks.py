@@ -28,7 +28,6 @@ import hashlib
 import json
 import posixpath
 import shutil
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -41,9 +40,8 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import jupyter_markdown as jm  # noqa: E402
-import libwheel  # noqa: E402
+from bookext import jupyter_markdown as jm
+from bookext import libwheel
 
 INDEX_NAME = "notebooks-index.json"
 MARK = "nb-xref"
