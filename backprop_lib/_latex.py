@@ -17,7 +17,9 @@ browser's Pyodide as well) reads
   product it stands in (``\mathbf 1^T G`` sums the rows of G, ``G^T \mathbf 1`` its columns);
 - ``\sigma(..)``, ``\sigma'(..)``, ``\tanh``, ``\tanh'``, ``\exp``, ``\ln``, ``\log``, ``\sqrt{..}``,
   ``\operatorname{softmax}`` (over each row), ``\operatorname{diag}`` (a vector into a diagonal
-  matrix), and the same words plain or in ``\text``/``\mathrm`` (``sigmoid'(h)``);
+  matrix), and the same words plain or in ``\text``/``\mathrm`` (``sigmoid'(h)``); a model's own
+  letters for its activations (its ``functions``: seed 004's ``f(h)``, ``f'(h)``, ``g(t)``), as
+  functions where a bracket or a prime follows them, for that model only;
 - ``\sum_b``, ``\sum_{b}``, ``\sum_{b=1}^{B}``: with names indexed by the sum's letter in the summand
   (``x_b``, ``\hat y_b``, ``y_{pre,b}``), the summand is evaluated for each example and summed;
   without, the sum adds the rows (the batch axis) of the summand.
@@ -197,7 +199,12 @@ _FUNCS = {"sigma": "sigmoid", "sigmoid": "sigmoid", "softmax": "softmax", "diag"
 
 @v_args(inline=True)
 class _Build(Transformer):
-    """Turn Lark's parse tree into :class:`Node`s, applied while parsing (no recursion over the tree)."""
+    """Turn Lark's parse tree into :class:`Node`s, applied while parsing (no recursion over the tree);
+    ``functions`` maps a model's letters for its activations to theirs (``{"f": "tanh"}``)."""
+
+    def __init__(self, functions: Mapping[str, str] | None = None):
+        super().__init__()
+        self.functions = dict(functions or {})
 
     # names --------------------------------------------------------------------------------------
     def plain(self, tok: Token) -> Node:
@@ -301,7 +308,8 @@ class _Build(Transformer):
 
     def call(self, tok: Token, *rest: Any) -> Node:
         *scripts, arg = rest
-        fn = _FUNCS[_text_content(str(tok)).lstrip("\\")]
+        word = _text_content(str(tok)).lstrip("\\")
+        fn = self.functions[word] if word in self.functions else _FUNCS[word]
         prime, power = False, 1.0
         for script in scripts:
             for kind, value, pos in map(_sup_item, script[:-1]):
@@ -387,10 +395,17 @@ def _lhs(num: tuple, den: tuple) -> Node:
 
 # --- parsing --------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    """The LALR parser (built once per process; about 0.1 s), with :class:`_Build` applied while it parses."""
-    return Lark(GRAMMAR, parser="lalr", start=["start", "lhs"], transformer=_Build(), maybe_placeholders=False)
+@lru_cache(maxsize=8)
+def _parser(functions: tuple[tuple[str, str], ...] = ()) -> Lark:
+    """The LALR parser (built once per process and set of ``functions``; about 0.1 s), with :class:`_Build`
+    applied while it parses. Each of the ``functions``' letters is a function name where a bracket or a
+    prime follows it (``g(t)``, ``f'(h)``), else a letter as any other."""
+    grammar = GRAMMAR
+    if functions:
+        letters = "|".join(letter for letter, _ in functions)
+        grammar += f"%extend FUNC: /({letters})(?=\\s*(\\(|\\[|'|\\\\left|\\\\[Bb]ig))/\n"
+    return Lark(grammar, parser="lalr", start=["start", "lhs"], transformer=_Build(dict(functions)),
+                maybe_placeholders=False)
 
 
 _EXPECTED = {"LETTER": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'", "RBRACE": "'\\}'",
@@ -424,10 +439,10 @@ def _describe_error(text: str, err: UnexpectedInput) -> FormulaError:
     return FormulaError(f"cannot read the formula at character {pos} ('{shown}'){expected}", pos)
 
 
-def _parse(text: str, start: str) -> Node:
+def _parse(text: str, start: str, functions: Mapping[str, str] | None = None) -> Node:
     check_text(text)
     try:
-        return _parser().parse(text, start=start)
+        return _parser(tuple(sorted((functions or {}).items()))).parse(text, start=start)
     except UnexpectedInput as err:
         raise _describe_error(text, err) from None
     except VisitError as err:
@@ -438,9 +453,10 @@ def _parse(text: str, start: str) -> Node:
         raise Refused("the formula is nested too deeply") from None
 
 
-def parse(text: str) -> Node:
-    """Parse a LaTeX formula (the right-hand side) into a :class:`Node` tree; raise :class:`FormulaError`."""
-    return _parse(text, "start")
+def parse(text: str, functions: Mapping[str, str] | None = None) -> Node:
+    """Parse a LaTeX formula (the right-hand side) into a :class:`Node` tree; raise :class:`FormulaError`.
+    ``functions``: a model's letters for its activations (``{"f": "tanh", "g": "softmax"}``)."""
+    return _parse(text, "start", functions)
 
 
 def parse_lhs(text: str) -> Node:

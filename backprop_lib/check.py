@@ -201,6 +201,9 @@ def symbols(model: str | Model) -> SymbolTable:
     rows.append(("B" if batch == "B" else f"B, {batch}", "B" if batch == "B" else f"B, {batch}", "()",
                  "the batch size (number of examples)"))
     rows.append(("np", "", "", "NumPy (functions: np.exp, np.sum, np.einsum, ...)"))
+    for letter, fn in m.functions.items():  # the chapter's letters for its activations (LaTeX only)
+        rows.append((letter, f"{letter}(..), {letter}'(..)" if fn != "softmax" else f"{letter}(..)", "",
+                     f"{fn}, row by row" if fn == "softmax" else f"{fn}, entry by entry; {letter}' its slope"))
     return SymbolTable(m.name, tuple(rows))
 
 
@@ -368,12 +371,13 @@ def _split_lhs(text: str) -> tuple[str | None, str, int]:
     return text[:cuts[0]], text[cuts[-1] + 1:], cuts[-1] + 1
 
 
-def _detect(text: str, names: set[str]) -> str:
+def _detect(text: str, names: set[str], functions: Mapping[str, str] = {}) -> str:
     """'latex' or 'numpy' (see the module docstring): LaTeX with a backslash or a ^; else NumPy when Python
     reads it, unless it reads only as math (a number before a bracket, ``2(s - t)``) or its underscores
     are LaTeX subscripts (names that are not the table's: ``Y_p``); LaTeX when Python cannot read it and
-    it has braces or underscores or nothing of NumPy's (``@``, ``.``, ``**``, ``[``, quotes)."""
-    if "\\" in text or "^" in text:
+    it has braces or underscores or nothing of NumPy's (``@``, ``.``, ``**``, ``[``, quotes); LaTeX when it
+    calls one of the model's letters for its activations (``g(t)``, ``f'(h)``)."""
+    if "\\" in text or "^" in text or any(f"{f}'(" in text.replace(" ", "") for f in functions):
         return "latex"
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -381,7 +385,8 @@ def _detect(text: str, names: set[str]) -> str:
         numpy_like = any(tok in text for tok in ("@", ".", "np", "**", "[", "'")) and not any(c in text for c in "{_")
         return "numpy" if numpy_like else "latex"
     nodes = list(ast.walk(tree))
-    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Constant) for n in nodes):
+    if any(isinstance(n, ast.Call) and (isinstance(n.func, ast.Constant) or isinstance(n.func, ast.Name) and
+                                        n.func.id in functions) for n in nodes):
         return "latex"
     if "_" in text:
         used = {n.id for n in nodes if isinstance(n, ast.Name)}
@@ -701,11 +706,11 @@ def check_formula(model: str | Model, param: str | None, formula: str, *, notati
             return verdict(selected, note, kind, "unreadable", "The formula is empty.", pos=offset)
         insts = _instances(m)
         names = set(insts[0].numpy_env)
-        kind = notation or _detect(rhs, names)
+        kind = notation or _detect(rhs, names, m.functions)
         if kind not in ("latex", "numpy"):
             raise ValueError(f"notation is 'latex', 'numpy' or None, not {notation!r}")
         if kind == "latex":
-            tree = _latex.parse(rhs)
+            tree = _latex.parse(rhs, m.functions)
         else:
             tree = _safe_numpy.parse(rhs)
     except FormulaError as err:

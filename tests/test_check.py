@@ -293,6 +293,34 @@ def test_pattern_names_rows_columns_and_the_diagonal():
     assert _pattern(np.ones((2, 2), bool)) == "every entry is wrong"
 
 
+# --- a chapter's letters for its activations (seed 004's f and g) ---------------------------------
+
+JG_B = r"(\operatorname{diag}(g(t_b)) - g(t_b)^T g(t_b))"  # the seed's dg/dt of example b, g = softmax
+
+
+@pytest.mark.parametrize("param, formula", [
+    ("b1", rf"\sum_b 2(g(t_b) - y_b)\, {JG_B}"),
+    ("w1", rf"\sum_b 2\, f(h_b)^T (y_{{pre,b}} - y_b)\, {JG_B}"),
+    ("b0", rf"\sum_b 2(y_{{pre,b}} - y_b)\, {JG_B}\, w_1^T \operatorname{{diag}}(f'(h_b))"),
+    ("b0", r"\mathbf 1^T [\{y_{pre} \odot (2(y_{pre} - y) - (2(y_{pre} - y) \odot g(t)) \mathbf 1)\} w_1^T"
+           r" \odot f' (h)]"),
+])
+def test_a_models_function_letters_read_as_its_activations(param, formula):
+    v = check_formula("jacobian_form", param, formula)
+    assert v.ok and v.notation == "latex", str(v)
+
+
+def test_function_letters_belong_to_their_model_and_a_jacobian_is_not_a_prime():
+    assert MODELS["jacobian_form"].functions == {"f": "tanh", "g": "softmax"}
+    assert check_formula("jacobian_form", "b1", r"\sum_b f(t_b)").slip == "other"  # tanh, not softmax: wrong
+    v = check_formula("jacobian_form", "b1", "g'(t)")
+    assert v.slip == "unreadable" and "the derivative of softmax is a Jacobian" in v.message
+    v = check_formula("softmax_ce", "b2", r"\frac{1}{B}\mathbf 1^T (f(a_2) - t)")
+    assert v.slip == "unreadable" and "unknown name 'f'" in v.message.lower()
+    names = [row[0] for row in symbols("jacobian_form").rows]
+    assert names[-2:] == ["f", "g"] and "f" not in [row[0] for row in symbols("softmax_ce").rows]
+
+
 # --- the verdict's forms --------------------------------------------------------------------------
 
 def test_verdict_text_html_and_dict():

@@ -21,7 +21,8 @@ The pieces a model supplies, all on arrays already checked by
 
 The symbol table (:class:`Symbol`) lists every name a reader's formula may use: the parameters,
 the data and the outputs of ``forward``, each with its symbolic shape, its meaning and the
-LaTeX spellings a student writes for it (``W_1``, ``\bar z``, ``y_{pre}``, ...).
+LaTeX spellings a student writes for it (``W_1``, ``\bar z``, ``y_{pre}``, ...); ``functions``
+the letters a chapter names its activations by (seed 004's ``f`` and ``g``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ class Model:
     grads: Callable[[Mapping, Mapping], Arrays]
     engine: Callable[[Mapping, Mapping], Any]
     raw: Mapping[str, Callable] = field(repr=False, default_factory=dict)
+    #: the chapter's names for its activations, read by the derivation checker in LaTeX:
+    #: ``{"f": "tanh", "g": "softmax"}`` makes ``f(h)``, ``f'(h)`` and ``g(t)`` mean
+    #: ``\tanh(h)``, ``\tanh'(h)`` and ``\operatorname{softmax}(t)`` (one letter each, none a symbol)
+    functions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -95,6 +100,8 @@ class Model:
 
 
 REGISTRY: dict[str, Model] = {}
+#: the activations a model's ``functions`` may name
+FUNCTIONS = ("tanh", "sigmoid", "softmax")
 
 
 def declare(
@@ -113,6 +120,7 @@ def declare(
     loss: Callable[[Arrays, Arrays], Any] | None = None,
     sizes: tuple[Mapping[str, Any], ...] = ({},),
     any_sizes: Callable[[Callable[[int, int], int]], Mapping[str, Any]] = lambda draw: {},
+    functions: Mapping[str, str] | None = None,
 ) -> Model:
     """Build the checked functions of a model from its unchecked pieces, and register it."""
     if reduction not in ("mean", "sum"):
@@ -120,6 +128,13 @@ def declare(
     missing = [k for k in (*inputs.params, *inputs.data) if k not in symbols]
     if missing:
         raise ValueError(f"{name}: the symbol table lacks {missing}")
+    functions = dict(functions or {})
+    spelled = {alias for sym in symbols.values() for alias in sym.latex} | set(symbols)
+    for letter, fn in functions.items():
+        if len(letter) != 1 or not letter.isascii() or not letter.isalpha() or letter in spelled:
+            raise ValueError(f"{name}: a function's name is one letter that is no symbol, not {letter!r}")
+        if fn not in FUNCTIONS:
+            raise ValueError(f"{name}: the function {letter} is one of {', '.join(FUNCTIONS)}, not {fn!r}")
 
     loss_of = loss if loss is not None else (lambda p, d: forward(p, d)["loss"])
     spec = inputs  # backward_checked's keyword ``inputs`` (the data's gradients too) hides the name
@@ -154,6 +169,7 @@ def declare(
     model = Model(name=name, seed=seed, chapter=chapter, inputs=inputs, reduction=reduction, target=target,
                   symbols=dict(symbols), example=example, sizes=tuple(sizes), any_sizes=any_sizes,
                   forward=forward_checked, loss=loss_checked, backward=backward_checked, grads=grads_checked, engine=engine,
-                  raw={"forward": forward, "backward": backward, **({"loss": loss} if loss else {})})
+                  raw={"forward": forward, "backward": backward, **({"loss": loss} if loss else {})},
+                  functions=functions)
     REGISTRY[name] = model
     return model

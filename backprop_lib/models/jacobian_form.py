@@ -108,5 +108,6 @@ MODEL = declare(
     example=example, sizes=({}, {"m": 2, "n": 5}, {"m": 5, "n": 2}),
     any_sizes=lambda draw: {"m": draw(1, 8), "n": draw(2, 8)},
     forward=_forward, backward=_backward, engine=_engine,
+    functions={"f": "tanh", "g": "softmax"},  # the seed's y_0 = f(h), y_pre = g(t)
 )
 forward, loss, backward, grads = MODEL.forward, MODEL.loss, MODEL.backward, MODEL.grads
