@@ -4,7 +4,7 @@ PyTorch is not a dependency of this project and never goes into requirements.txt
 script with a Python that has torch and numpy installed, outside the project's .venv; it imports
 backprop_lib from this checkout (it needs only NumPy). The README's table was made with:
 
-    python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6
+    python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6 -e .
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/torchenv/bin/python bench/torch_reference.py
 
 (`env -u ...`: the two OpenBLAS variables, when a machine sets them, slow NumPy's matrix products;
