@@ -200,7 +200,7 @@ def checker_times(repeats: int) -> dict[str, float]:
             "warm": statistics.median(warm), "warm_max": max(warm), "formulas": len(CHECKER_FORMULAS)}
 
 
-TORCH_COMMAND = ("python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6\n"
+TORCH_COMMAND = ("python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6 -e .\n"
                  "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/torchenv/bin/python bench/torch_reference.py")
 
 
