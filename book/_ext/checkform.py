@@ -22,7 +22,8 @@ model's ``chapter`` is its page's docname):
 
 Only the ``html`` builder draws the form. Every other output (the single page the PDF is
 printed from, LaTeX, text) shows the node's children instead: a paragraph saying how to run
-the same check in a notebook. Without JavaScript, or before the script has run, the form says
+the same check in a notebook; the notebooks made from the chapters say the same
+(:func:`notebook_markdown`, called by ``jupyter_markdown`` for the directive). Without JavaScript, or before the script has run, the form says
 what it will do; on a build without the Pyodide runtime (``lite`` off) it says that the
 in-browser check is not part of this build and gives the notebook call.
 """
@@ -114,6 +115,17 @@ def _make_node(model_name: str, param: str | None, where: str) -> derivation_che
     node = derivation_check(model=model_name, param=param or model.params[0])
     node += _fallback(model_name, node["param"])
     return node
+
+
+def notebook_markdown(docname: str, param: str, options: dict[str, str]) -> str:
+    """A ``{derivation-check}`` in the downloaded and in-browser notebooks (``jupyter_markdown``): the
+    checker's call, which runs in the notebook itself."""
+    model = options.get("model") or chapter_models().get(docname)
+    if model is None:
+        raise ValueError(f"{{derivation-check}} on {docname}, which is no model's chapter: give :model:")
+    node = _make_node(model, param or None, docname)
+    return (f"In this notebook the form of the book's page is a call: run `{NOTEBOOK_IMPORT}`, then "
+            f"`{notebook_call(model, node['param'])}` with your formula, LaTeX or NumPy, in place of `…`.")
 
 
 class DerivationCheck(SphinxDirective):

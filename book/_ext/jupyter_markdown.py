@@ -494,6 +494,9 @@ def _directive(ctx: Context, info: str, content: str, line: int) -> str:
         return body if arg.strip() == "html" else ""
     if name in DROPPED:
         return ""
+    if name == "derivation-check":  # the page's form (checkform.py); a notebook calls the checker itself
+        from bookext.checkform import notebook_markdown
+        return notebook_markdown(ctx.page.docname, arg, opts)
     raise ConversionError(f"{ctx.where(line)}: the directive {{{name}}} has no Jupyter Markdown form here (add one to book/_ext/jupyter_markdown.py)")
 
 
