@@ -116,6 +116,7 @@ def test_the_built_page_says_what_the_form_will_do(built_book: Path, chapter: st
     assert box is not None and box["data-model"] == model and box["data-runtime"] == ("on" if on else "off")
     status = box.select_one('[role="status"]')
     assert status["data-verdict"] == "idle"
+    assert box.select_one("button").has_attr("disabled")  # until the script runs
     text = status.get_text(" ", strip=True)  # what a reader without JavaScript reads
     assert ("needs JavaScript" if on else "not part of this build") in text and f'check_formula("{model}"' in text
     params = [o["value"] for o in box.select("select option")]

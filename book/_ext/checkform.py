@@ -235,7 +235,7 @@ sum over the batch, a shape.</p>
 <code>\\odot</code>) or NumPy (<code>.T</code>, <code>@</code>, <code>.sum(axis=0)</code>).</p>
 <div class="dc-preview" aria-hidden="true"></div>
 <details class="dc-names"><summary>Names a formula may use</summary><ul>{''.join(names)}</ul></details>
-<button type="submit" class="dc-check">Check</button>
+<button type="submit" class="dc-check" disabled>Check</button>
 <div class="dc-verdict" id="{uid}-verdict" role="status" data-verdict="idle">
 <p class="dc-waiting">{waiting}</p></div>
 </form></div>

@@ -182,6 +182,7 @@
       : `${missing} In a notebook: ${notebookCall(box.dataset.model, select.value, "")}`]]);
 
     if (preview) input.addEventListener("input", previewer(input, preview));
+    form.querySelector("button[type=submit]").disabled = false; // off in the page as written: it needs this script
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
