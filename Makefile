@@ -56,10 +56,12 @@ bench: $(STAMP)
 
 # The in-browser chapters as a reader meets them (see bench/lite.py): cold start to kernel ready,
 # bytes sent for chapter 1, a second chapter in the same browser; plain and gzip servers. Builds
-# the book first (incremental); writes _build/bench/lite.json. LITE_REPEATS=3 runs per server.
+# the book first (incremental); writes _build/bench/lite.json. LITE_REPEATS=3 runs per server. Then
+# the derivation checker in the page (bench/checker_browser.py): first verdict and later ones.
 LITE_REPEATS ?= 3
 bench-lite: book
 	$(BIN)/python bench/lite.py --repeats $(LITE_REPEATS)
+	$(BIN)/python bench/checker_browser.py --repeats $(LITE_REPEATS)
 
 # book/<chapter>.ipynb for a plain Jupyter: the chapters converted as the site's downloads are
 # (equation numbers and references from the book build, which runs first; links to the local

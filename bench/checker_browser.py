@@ -10,7 +10,8 @@ cache, no compiled WebAssembly), serves the built site on 127.0.0.1 (Python's ht
 It opens chapter 2's page and checks a right LaTeX formula, then a wrong one (the mean's 1/B
 left out), then the right one again:
 
-- **first verdict**: from the first click on Check until the verdict shows, which includes
+- **first verdict**: from the first click on Check until the verdict shows (the formula is filled
+  in at once, so the worker, which starts when the box takes focus, gets no head start), which includes
   starting the worker, Pyodide, NumPy, unpacking the two wheels and importing the checker
   (``phases``: when, after the worker's start, each of those was done);
 - **later verdicts**: the same for the second and third clicks (the worker is warm).

@@ -164,7 +164,7 @@ def test_form_labels_roles_and_fit(browser, book_server: str, lite_site: Path, c
         assert form.get_by_role("button", name="Check").count() == 1
         status = form.get_by_role("status")
         assert status.get_attribute("data-verdict") == "idle"
-        assert "first Check" in status.inner_text()  # the script replaced the no-script text
+        assert "when you first type" in status.inner_text()  # the script replaced the no-script text
         # keyboard: from the select, Tab reaches the formula
         select.focus()
         page.keyboard.press("Tab")

@@ -3,7 +3,7 @@
 The reader picks a parameter, types the gradient they derived (LaTeX or NumPy) and presses
 Check; ``backprop_lib.check.check_formula`` answers whether it is right and names the slip. It
 runs in the reader's browser: ``_static/checkform.js`` starts ``_static/checkform-worker.js`` (a
-Web Worker) on the first Check, which loads the site's own Pyodide (``lite/static/pyodide/``,
+Web Worker) when the formula box first takes focus (or on the first Check), which loads the site's own Pyodide (``lite/static/pyodide/``,
 see ``lite_assets``), its NumPy, and two wheels this extension puts in ``_static/checker/``:
 the book's ``backprop_lib`` (``libwheel``, the one the notebooks offer) and ``lark`` (the
 parser the checker's grammar runs on), pinned by version and PyPI SHA-256 in
@@ -213,7 +213,7 @@ def form_html(app: Sphinx, docname: str, model_name: str, selected: str, index: 
                      f"{', ' + e(shape if shape != '()' else 'a number') if shape else ''}: {e(meaning)}</li>")
     call = e(notebook_call(model_name, selected))
     if on:
-        waiting = (f"The check runs Python in this page (Pyodide, from this site, loaded on the first Check). "
+        waiting = (f"The check runs Python in this page (Pyodide, from this site, loaded when you first type a formula). "
                    f"It needs JavaScript; in a notebook the same check is <code>{e(NOTEBOOK_IMPORT)}</code>, "
                    f"then <code>{call}</code>.")
     else:

@@ -286,7 +286,7 @@ def build_key(app: Sphinx, index: dict[str, Any], wheel: Path, dist: Path) -> st
     """A hash of everything the site is made of."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for module in ("lite.py", "lite_assets.py", "jupyter_markdown.py", "notebooks.py"):
+    for module in ("lite.py", "lite_assets.py", "jupyter_markdown.py", "notebooks.py", "checkform.py"):
         digest.update((here / module).read_bytes())
     digest.update(json.dumps(index, sort_keys=True).encode())
     for docname in index["pages"]:  # the sources (the records carry their hashes too)

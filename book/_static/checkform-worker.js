@@ -41,6 +41,8 @@ async function start({ pyodide: indexURL, wheels }) {
 import importlib, json
 importlib.invalidate_caches()
 from backprop_lib.check import check_formula
+from backprop_lib import _latex
+_latex._parser()  # the grammar's tables, built once while the reader types
 
 def _check(model, param, formula):
     return json.dumps(check_formula(model, param, formula).as_dict())

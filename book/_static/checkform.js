@@ -1,11 +1,12 @@
-// The "Check your derivation" form (book/_ext/checkform.py writes it). On the first Check it starts
-// checkform-worker.js, which loads the site's own Pyodide, NumPy and the book's wheels and runs
-// backprop_lib.check.check_formula; every Check after that goes to the same worker. The verdict
-// element (role="status") carries data-verdict: "pending" while a check runs, then "ok" or the
-// slip's class ("sign", "factor", ...), or "error" when the checker itself could not answer;
-// data-elapsed-ms holds the time from the click to the verdict (data-check-ms: check_formula's own
-// share, in the worker), and the form's data-startup-ms the
-// worker's start-up phases (see checkform-worker.js): what bench/checker_browser.py reports.
+// The "Check your derivation" form (book/_ext/checkform.py writes it). When the formula box first
+// takes focus (or on the first Check) it starts checkform-worker.js, which loads the site's own
+// Pyodide, NumPy and the book's wheels and runs backprop_lib.check.check_formula; every Check
+// after that goes to the same worker. The verdict element (role="status") carries data-verdict:
+// "pending" while a check runs, then "ok" or the slip's class ("sign", "factor", ...), or "error"
+// when the checker itself could not answer; data-elapsed-ms holds the time from the click to the
+// verdict (data-check-ms: check_formula's own share, in the worker), and the form's
+// data-startup-ms the worker's start-up phases (see checkform-worker.js): what
+// bench/checker_browser.py reports.
 "use strict";
 (() => {
   const FIRST_TIMEOUT_MS = 90000; // loading Python on a slow connection
@@ -21,7 +22,8 @@
     unreadable: "could not read the formula",
   };
 
-  // One worker for the page, started on the first Check.
+  // One worker for the page, started when the reader first focuses the formula box (Python loads
+  // while they type) or, at the latest, on the first Check.
   let worker = null;
   let started = false;
   let nextId = 1;
@@ -178,10 +180,11 @@
       ? "The in-browser checker is not part of this build of the book."
       : "This browser cannot run the checker (it has no Web Workers).";
     show(status, "idle", [["dc-waiting", runtime
-      ? "Python starts in this page on the first Check (a few seconds); later checks are quick."
+      ? "Python starts in this page when you first type a formula (a few seconds); later checks are quick."
       : `${missing} In a notebook: ${notebookCall(box.dataset.model, select.value, "")}`]]);
 
     if (preview) input.addEventListener("input", previewer(input, preview));
+    if (runtime) input.addEventListener("focus", () => ensureWorker(box), { once: true });
     form.querySelector("button[type=submit]").disabled = false; // off in the page as written: it needs this script
 
     form.addEventListener("submit", async (event) => {
