@@ -244,10 +244,11 @@ def test_chapter_6_runs_in_the_browser_with_check_your_own_derivation(site: Path
     cells = run_to_the_end(page)
     assert CHECK_LINE.search(lb.stream_text(cells)), "no check printed its line"
     assert lb.images(cells), "no figure drawn"
-    # "Check your own derivation": the slips table ran and judged every slip
-    slips = next(c for c in cells if c["cell_type"] == "code" and "SLIPS = {" in "".join(c["source"]))
+    # "Check your own derivation": check_formula (lark, the LaTeX grammar) ran in the browser and
+    # judged every slip the chapters' students made
+    slips = next(c for c in cells if c["cell_type"] == "code" and "typed = [" in "".join(c["source"]))
     shown = json.dumps(slips["outputs"])
-    for slip in ("1, sign", "4, no batch sum", "5, corners"):
+    for slip in ("1, sign", "4, no batch sum", "5, one example"):
         assert slip in shown, f"the slips table does not show {slip!r}"
     assert not blocked, f"requests to other hosts: {blocked}"
     assert not console, f"console errors: {console}"

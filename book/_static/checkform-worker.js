@@ -42,7 +42,9 @@ import importlib, json
 importlib.invalidate_caches()
 from backprop_lib.check import check_formula
 from backprop_lib import _latex
-_latex._parser()  # the grammar's tables, built once while the reader types
+from backprop_lib.models import MODELS
+for _model in MODELS.values():  # the grammar's tables (one per set of function letters), built while the reader types
+    _latex._parser(tuple(sorted(_model.functions.items())))
 
 def _check(model, param, formula):
     return json.dumps(check_formula(model, param, formula).as_dict())
