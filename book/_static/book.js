@@ -9,6 +9,10 @@
 //    than MIN_SCALE of its size); a wider one scrolls in its box (book.css draws a shadow at the
 //    edge that hides more) and becomes a focusable, named region, so a keyboard can scroll it.
 //    Done once MathJax has typeset the page, and again when the window's width changes.
+// 3. A figure opens full size on a tap: pagefixes.py links each content image to its file; the
+//    click opens it at its natural size (its text as drawn, at least 8 pt) in a dialog that
+//    scrolls, closed by its button, Escape or a tap on the image. Without JavaScript the link
+//    shows the file.
 document.addEventListener("DOMContentLoaded", () => {
   const visible = document.querySelector(".bd-header-article .secondary-toggle");
   const wired = document.querySelector(".secondary-toggle");
@@ -20,6 +24,7 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   fitEquationsOnceTypeset();
+  openFiguresInADialog();
 });
 
 const MIN_SCALE = 0.8;
@@ -58,5 +63,37 @@ function fitEquationsOnceTypeset() {
     width = window.innerWidth;
     clearTimeout(timer);
     timer = setTimeout(fitEquations, 200);
+  });
+}
+
+function openFiguresInADialog() {
+  let dialog = null;
+  let opener = null;
+  const close = () => dialog.close();
+  const make = () => {
+    dialog = document.createElement("dialog");
+    dialog.className = "figure-full";
+    dialog.innerHTML = '<button type="button" class="figure-full-close">Close</button>'
+      + '<div class="figure-full-scroll"><img alt=""></div>';
+    dialog.querySelector("button").addEventListener("click", close);
+    dialog.querySelector("img").addEventListener("click", close);
+    dialog.addEventListener("close", () => opener && opener.focus());
+    document.body.appendChild(dialog);
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a.figure-open");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    const shown = link.querySelector("img");
+    if (!shown) return;
+    event.preventDefault();
+    if (!dialog) make();
+    const img = dialog.querySelector("img");
+    img.src = link.href;
+    img.alt = shown.alt;
+    if (shown.naturalWidth) img.width = shown.naturalWidth;
+    dialog.setAttribute("aria-label", shown.alt ? `Figure, full size: ${shown.alt}` : "Figure, full size");
+    opener = link;
+    dialog.showModal();
+    dialog.querySelector("button").focus();
   });
 }
