@@ -16,7 +16,10 @@ time: speed is measured, not tested.
    not one of the project's requirements, so otherwise the command to run it is printed;
 7. the derivation checker (`backprop_lib.check.check_formula`) in CPython: the first verdict in a
    fresh process (it builds the LaTeX parser and the model's instances), after the import, and the
-   median verdict once a model's instances are cached, over right and wrong formulas of every model.
+   median verdict once a model's instances are cached, over right and wrong formulas of every model;
+8. the weight of the built site (`_build/html`, built first if a source changed): its bytes outside
+   `lite/`, and what a first visit to chapter 1 on a phone loads (requests and bytes, Chromium at
+   390 px, scripts/page_layout.py's first_view; the targets are 12 MB and 2.0 MB, tests/test_page_fit.py).
 
 Models (4, 5) are timed on the CPU time of this process by default (`--clock wall` for elapsed
 time; see backprop_lib/timing.py), in alternating samples; the builds (1-3) on elapsed time.
@@ -200,6 +203,25 @@ def checker_times(repeats: int) -> dict[str, float]:
             "warm": statistics.median(warm), "warm_max": max(warm), "formulas": len(CHECKER_FORMULAS)}
 
 
+def site_weights() -> dict[str, int]:
+    """The built site's bytes outside lite/ and chapter 1's first view at 390 px (requests, bytes)."""
+    from playwright.sync_api import sync_playwright
+
+    from bookscripts import browser
+    from bookscripts.page_layout import first_view, site_weight
+
+    run([str(BIN / "python"), "scripts/build_if_changed.py", "html"])
+    site = ROOT / "_build" / "html"
+    with browser.serve(site) as base, sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser.require_chromium(), args=browser.ARGS)
+        try:
+            view = first_view(chromium.new_context(viewport={"width": 390, "height": 844}), f"{base}/book/ch1_conv_mse.html")
+        finally:
+            chromium.close()
+    return {"outside_lite_bytes": site_weight(site), "chapter1_first_view_bytes": view["bytes"],
+            "chapter1_first_view_requests": view["requests"]}
+
+
 TORCH_COMMAND = ("python3.11 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy==2.4.6 -e .\n"
                  "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/torchenv/bin/python bench/torch_reference.py")
 
@@ -248,6 +270,10 @@ def main() -> None:
         for label, row in books.items():
             lines.append(f"book build, {label:<16} {row['seconds']:7.2f} s   {row['seconds'] / clean:6.1%} of clean   "
                          f"{row['executed']} notebook(s) executed")
+        weight = site_weights()
+        results["site_weight"] = weight
+        lines.append(f"site outside lite/ {weight['outside_lite_bytes'] / 1e6:.1f} MB; chapter 1's first view at 390 px "
+                     f"{weight['chapter1_first_view_requests']} requests, {weight['chapter1_first_view_bytes'] / 1e6:.2f} MB")
     mt = model_times(args.repeats, clock)
     results["models_batch_4096"] = mt
     lines.append(f"models: {args.clock} time; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
