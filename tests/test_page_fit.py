@@ -13,7 +13,7 @@ does not move under the reader or weigh more than it needs.
   shadow at the edge that hides more). At least 90 % of the book's display equations fit their
   column (MathJax 4 breaks them into lines, book/_ext/mathjax4.py); the others scroll in a
   focusable, named box. A tap on a figure opens it at its natural size, and so do Enter on its
-  link; Escape closes it.
+  link; Escape closes it. Each page's screenshot at 390 px is in _build/screenshots/390/.
 - The cumulative layout shift of chapters 1 and 4 (PerformanceObserver 'layout-shift', counted as
   Lighthouse does) is at most 0.1 at both widths.
 - The site outside ``lite/`` is at most 12 MB, with no source map, no MathJax file a page does
@@ -35,7 +35,7 @@ from pathlib import Path
 import jupytext
 import pytest
 from backprop_lib.plotting import COLUMN_PX
-from bookbuild import ROOT, toc_files
+from bookbuild import BUILD, ROOT, toc_files
 from bs4 import BeautifulSoup
 from helpers import open_page
 
@@ -54,6 +54,7 @@ MIN_FIT = 0.9  # of the book's display equations, at 390 px
 MAX_CLS = 0.1
 MAX_SITE_BYTES = 12_000_000  # outside lite/
 MAX_FIRST_VIEW_BYTES = 2_000_000  # chapter 1
+PHONE_SCREENSHOTS = BUILD / "screenshots" / "390"  # every page as a phone shows it, to look at
 
 
 def significant_digits(match: re.Match) -> int:
@@ -61,11 +62,15 @@ def significant_digits(match: re.Match) -> int:
     return len((match.group(1) + match.group(2)).lstrip("0")) or 1
 
 
-def measured(browser, url: str, viewport: dict) -> tuple[dict, float]:  # noqa: ANN001
-    """The page's measurement (scripts/page_layout.py) and the top of its article header."""
+def measured(browser, url: str, viewport: dict, screenshot: Path | None = None) -> tuple[dict, float]:  # noqa: ANN001
+    """The page's measurement (scripts/page_layout.py) and the top of its article header; a full-page
+    screenshot to ``screenshot`` if given."""
     page = browser.new_page(viewport=viewport)
     try:
         open_page(page, url)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
         # nothing above the article's own header (the theme's top bar held only a second search)
         return measure(page), page.evaluate("document.querySelector('.bd-header-article').getBoundingClientRect().top")
     finally:
@@ -75,7 +80,9 @@ def measured(browser, url: str, viewport: dict) -> tuple[dict, float]:  # noqa: 
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("name", PAGES)
 def test_page_fits_the_window(browser, book_server: str, name: str, width: int):
-    result, header_top = measured(browser, f"{book_server}/{name}.html", DESKTOP if width >= 1280 else PHONE)
+    phone = width < 1280
+    result, header_top = measured(browser, f"{book_server}/{name}.html", PHONE if phone else DESKTOP,
+                                  PHONE_SCREENSHOTS / f"{name.replace('/', '_')}.png" if phone else None)
     kinds = KINDS if width >= 1280 else PHONE_KINDS
     assert not any(result[k] for k in kinds), f"{name} at {width} px does not fit:\n" + describe(result, kinds)
     if width >= 1280:
