@@ -209,6 +209,9 @@ def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(site: Path, page, 
     cells = run_to_the_end(page)
     assert CHECK_LINE.search(lb.stream_text(cells)), "no check printed its line"
     assert lb.images(cells) and len(lb.images(cells)[0]) > 2000, "no figure drawn"
+    # the first import of matplotlib builds its font cache: the set-up cell keeps that note from the reader
+    stderr = [o.get("text", "") for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not any("font cache" in "".join(t) for t in stderr), stderr
 
     # the widget: scroll to it, drag its first slider, the picture and the readout change
     index = next(i for i, c in enumerate(cells) for o in c.get("outputs", [])
