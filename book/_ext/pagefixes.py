@@ -170,9 +170,8 @@ def _fix_built_site(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    for page in outdir.rglob("*.html"):
-        if page.relative_to(outdir).parts[0] in ("lite", "_static"):
-            continue
+    folders = [p for p in outdir.iterdir() if p.is_dir() and p.name not in ("lite", "_static")]
+    for page in [*outdir.glob("*.html"), *(page for folder in folders for page in folder.rglob("*.html"))]:
         text = page.read_text(encoding="utf-8")
         fixed = fix_built_page(text, page, outdir)
         if fixed != text:
