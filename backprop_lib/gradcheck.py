@@ -37,6 +37,7 @@ Relative error everywhere is :math:`|a - n| / \max(|a|, |n|, \text{tiny})`, elem
 from __future__ import annotations
 
 import html
+import sys
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -237,19 +238,97 @@ class GradCheckReport:
 
     def _repr_html_(self) -> str:
         """The report as a table styled like the book's tables (book.css: ``table.gradcheck``)."""
-        head = "".join(f"<th>{h}</th>" for h in self._header())
-        kinds = ("", "", "num", "num", "")
-        body = "".join(
-            "<tr>" + "".join(
-                f"<td class='{'fail' if i == 4 and c != 'pass' else kinds[i]}'>{html.escape(c)}</td>"
-                for i, c in enumerate(row)
-            ) + "</tr>"
-            for row in self.table()
-        )
+        return _html_table(self._header(), self.table(), self._caption()) + _html_note(self._unsafe_note())
+
+
+def _html_table(header: tuple[str, ...], rows: list[tuple[str, ...]], caption: str = "") -> str:
+    """A ``table.gradcheck``: header cells ``th scope="col"``, each row named by its first cell
+    (``th scope="row"``), the errors ``td.num``, a verdict other than pass ``td.fail``. A table with a
+    header row is stacked into one card per row on a phone (book/_ext/pagefixes.py, book.css)."""
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
+    kinds = ("", "", "num", "num", "verdict")
+
+    def cell(i: int, text: str) -> str:
+        if i == 0:
+            return f'<th scope="row">{html.escape(text)}</th>'
+        kind = "fail" if i == 4 and text != "pass" else kinds[i]
+        return f'<td class="{kind}">{html.escape(text)}</td>' if kind else f"<td>{html.escape(text)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="table gradcheck">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _html_note(note: str) -> str:
+    return f'<p class="gradcheck-note">Note: {html.escape(note)}</p>' if note else ""
+
+
+def _shell() -> Any:
+    """The running IPython shell (a notebook's kernel, JupyterLite's, a terminal's), or None.
+
+    Looked up only if IPython is already imported: the library never imports it itself.
+    """
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
+@dataclass
+class StepCheck(GradCheckReport):
+    """:func:`check_step`'s and :func:`check_function`'s result: one quantity checked.
+
+    As text (``print``, ``str``, a notebook's text/plain) one line per quantity, as
+    :func:`check_step` has always printed it::
+
+        dL/da2           (4, 3)     central diff. 2.1e-10  complex step 1.1e-16
+
+    followed by the verdict for a quantity that fails. As HTML (a notebook's, and the book's
+    pages) a one-row ``table.gradcheck`` (quantity, shape, central diff., complex step,
+    verdict) that the book stacks into a card on a phone, the verdict and both errors in view
+    at 390 px.
+    """
+
+    # the execution count of the cell whose check_step showed this result (not a dataclass field)
+    _shown_in = None
+
+    def _header(self) -> tuple[str, ...]:
+        return ("quantity", "shape", "central diff.", "complex step", "verdict")
+
+    def lines(self) -> list[str]:
+        """One line per quantity (at most 80 characters for a name of up to 24 and a shape of up to
+        10), the verdict after a failing one's, or below it when it would not fit."""
+        out = []
+        for row in self.rows:
+            text = (f"{row.name:<16} {str(row.shape):<10} central diff. {row.cd_max:.1e}  "
+                    f"complex step {row.cs_max:.1e}")
+            if not self.passed(row):
+                verdict = self._result(row)
+                text += f"  {verdict}" if len(text) + 2 + len(verdict) <= 80 else f"\n  {verdict}"
+            out.append(text)
+        return out
+
+    def __str__(self) -> str:
         note = self._unsafe_note()
-        return (f"<table class='table gradcheck'><caption>{html.escape(self._caption())}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-                + (f"<p class='gradcheck-note'>Note: {html.escape(note)}</p>" if note else ""))
+        return "\n".join(self.lines()) + ("\n" + textwrap.fill(f"Note: {note}", 78) if note else "")
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """The check as a one-row table (a row per quantity): name, shape, both errors, verdict."""
+        return _html_table(self._header(), self.table()) + _html_note(self._unsafe_note())
+
+    def _ipython_display_(self) -> None:
+        """Both forms, HTML and text; nothing if :func:`check_step` showed this result in this cell already
+        (``check_step(...)`` as a cell's last line shows its result once, not twice)."""
+        shell = _shell()
+        if shell is not None and self._shown_in is not None and self._shown_in == shell.execution_count:
+            self._shown_in = None
+            return
+        self._publish()
+
+    def _publish(self) -> None:
+        from IPython.display import publish_display_data
+
+        publish_display_data({"text/plain": str(self), "text/html": self._repr_html_()})
 
 
 def _compare(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, g: np.ndarray,
@@ -329,11 +408,13 @@ def check_function(
     h_cs: float = CS_STEP,
     tol_cd: float = CD_TOL,
     tol_cs: float = CS_TOL,
-) -> GradCheckReport:
+) -> StepCheck:
     """Check the derivative ``analytic`` of ``f`` at ``x`` (scalar f: a gradient; array f: a Jacobian).
 
     The one-quantity form of :func:`check_gradients`, for the intermediate steps of a
     derivation (a delta map, a Jacobian): ``analytic`` has shape ``f(x).shape + x.shape``.
+    Returns a :class:`StepCheck` (a :class:`GradCheckReport` of one row), shown as one line of
+    text or a one-row table with its verdict; ``.assert_ok()`` raises if the check fails.
     """
     x = np.asarray(x, dtype=np.float64)
     analytic = np.asarray(analytic, dtype=np.float64)
@@ -342,7 +423,7 @@ def check_function(
     if analytic.shape != expected:
         raise ValueError(f"{name}: analytic derivative has shape {analytic.shape}, expected {expected}")
     scale = float(np.max(np.abs(fx), initial=0.0))
-    return GradCheckReport([_compare(name, f, x, analytic, scale, h_cd, h_cs)], tol_cd, tol_cs, scale)
+    return StepCheck([_compare(name, f, x, analytic, scale, h_cd, h_cs)], tol_cd, tol_cs, scale)
 
 
 # Checking your own derivation -----------------------------------------------------------------
@@ -505,16 +586,25 @@ def loss_of_entry(loss: LossFn, params: Params, data: Any, name: str,
 
 
 def check_step(name: str, f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: np.ndarray,
-               **tolerances: float) -> GradCheckReport:
-    """Check one step of a derivation and say so in one line; raise AssertionError if it is wrong.
+               **tolerances: float) -> StepCheck:
+    """Check one step of a derivation and show the result; raise AssertionError if it is wrong.
 
-    ``check_function(f, x, analytic, name, **tolerances).assert_ok()``, then prints the step's
+    ``check_function(f, x, analytic, name, **tolerances).assert_ok()``, then shows the step's
     name, the shape of the derivative and its largest relative errors against central
-    differences and the complex step, aligned for names of up to 16 characters (at most 80
+    differences and the complex step. In a notebook (an IPython kernel, JupyterLite's too) the
+    result is displayed with both forms, a one-row HTML table with the verdict (what the book's
+    pages show, stacked into a card on a phone) and the text line (the notebook's text/plain);
+    elsewhere the text line is printed, aligned for names of up to 16 characters (at most 80
     characters for a name of up to 24), e.g.
-    ``dL/da2           (4, 3)     central diff. 2.1e-10  complex step 1.1e-16``. Returns the report.
+    ``dL/da2           (4, 3)     central diff. 2.1e-10  complex step 1.1e-16``.
+    A step that fails shows nothing: the AssertionError names the worst entry.
+    Returns the :class:`StepCheck`; as a cell's last expression it is not shown a second time.
     """
     report = check_function(f, x, analytic, name, **tolerances).assert_ok()
-    print(f"{name:<16} {str(report.rows[0].shape):<10} central diff. {report.max_cd:.1e}  "
-          f"complex step {report.max_cs:.1e}")
+    shell = _shell()
+    if shell is None:
+        print(report)
+    else:
+        report._shown_in = shell.execution_count
+        report._publish()
     return report

@@ -1,5 +1,11 @@
+import json
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from bs4 import BeautifulSoup
 
 from backprop_lib import gradcheck as gc
 from backprop_lib.models import ALL, frobenius, softmax_ce, three_layer
@@ -173,9 +179,10 @@ def test_report_prints_within_80_columns_and_renders_a_styled_table():
     report = gc.check_gradients(softmax_ce.loss, softmax_ce.grads, params, data)
     assert max(len(line) for line in str(report).splitlines()) <= 80
     html = report._repr_html_()
-    assert "class='table gradcheck'" in html and html.count("<tr>") == 1 + len(params)
+    assert 'class="table gradcheck"' in html and html.count("<tr>") == 1 + len(params)
+    assert html.count('<th scope="row">') == len(params) and html.count('<th scope="col">') == 5
     broken = gc.check_gradients(softmax_ce.loss, {**softmax_ce.grads(params, data), "b2": np.zeros(3)}, params, data)
-    assert "class='fail'>FAIL" in broken._repr_html_()
+    assert 'class="fail">FAIL' in broken._repr_html_()
     with pytest.raises(AssertionError) as err:
         broken.assert_ok()
     assert max(len(line) for line in str(err.value).splitlines()) <= 80
@@ -189,3 +196,108 @@ def test_loss_of_param_is_the_loss_along_one_parameter():
     gc.check_step("dL/dW2", f, params["W2"], softmax_ce.grads(params, data)["W2"])
     with pytest.raises(ValueError, match="'W3' is not a parameter"):
         gc.loss_of_param(softmax_ce.loss, params, data, "W3")
+
+
+ERROR = re.compile(r"^\d\.\de[+-]\d\d$")  # 1.2e-09: two significant digits, as the text line prints them
+STEP_COLUMNS = ["quantity", "shape", "central diff.", "complex step", "verdict"]
+
+
+def _step_table(html: str):
+    """The one table of a StepCheck's HTML, its header names and its body rows (lists of cells)."""
+    soup = BeautifulSoup(html, "html.parser")
+    (table,) = soup.find_all("table")
+    heads = table.thead.find_all("th")
+    rows = [tr.find_all(["th", "td"]) for tr in table.tbody.find_all("tr")]
+    return table, heads, rows
+
+
+def test_check_step_result_renders_as_a_one_row_table():
+    """check_step's result as HTML: the table the book stacks into a card at 390 px (a thead of
+    th scope="col", the quantity a th scope="row", no ids), its errors as the text line prints them."""
+    params, data = softmax_ce.example(np.random.default_rng(1), batch=3)
+    f = gc.loss_of_param(softmax_ce.loss, params, data, "W2")
+    step = gc.check_step("dL/dW2", f, params["W2"], softmax_ce.grads(params, data)["W2"])
+    assert isinstance(step, gc.StepCheck) and isinstance(step, gc.GradCheckReport)
+    table, heads, rows = _step_table(step._repr_html_())
+    assert table["class"] == ["table", "gradcheck"]
+    assert [h.get_text() for h in heads] == STEP_COLUMNS
+    assert all(h["scope"] == "col" for h in heads)
+    assert not table.find_all(attrs={"id": True}), "an id in the table: two checks on a page would repeat it"
+    (row,) = rows
+    name, shape, cd, cs, verdict = row
+    assert (name.name, name["scope"], name.get_text()) == ("th", "row", "dL/dW2")
+    assert shape.get_text() == "(4, 3)"
+    assert ERROR.match(cd.get_text()) and ERROR.match(cs.get_text()), (cd, cs)
+    assert float(cd.get_text()) == float(f"{step.max_cd:.1e}") and float(cs.get_text()) == float(f"{step.max_cs:.1e}")
+    assert verdict.get_text() == "pass" and "fail" not in verdict["class"]
+    # the text form is the line check_step prints, the same numbers
+    assert str(step) == repr(step) and "\n" not in str(step) and len(str(step)) <= 80
+    assert f"central diff. {cd.get_text()}  complex step {cs.get_text()}" in str(step)
+
+
+def test_a_failing_check_shows_its_failure_in_both_forms():
+    a = np.array([0.3, -1.2, 2.0])
+    f = lambda v: (v * v * v).sum()  # noqa: E731
+    wrong = gc.check_function(f, a, 3 * a * a * np.array([1, 1, -1]), "d/da")
+    assert not wrong.ok and isinstance(wrong, gc.StepCheck)
+    _, _, rows = _step_table(wrong._repr_html_())
+    (row,) = rows
+    verdict = row[-1]
+    assert verdict.get_text() == "FAIL" and "fail" in verdict["class"]
+    assert float(row[2].get_text()) > gc.CD_TOL and float(row[3].get_text()) > gc.CS_TOL
+    assert str(wrong).endswith("  FAIL") and len(str(wrong)) <= 80
+    right = gc.check_function(f, a, 3 * a * a, "d/da")
+    assert right.ok and _step_table(right._repr_html_())[2][0][-1].get_text() == "pass"
+    assert "FAIL" not in str(right)
+
+
+def test_a_check_whose_loss_drops_the_imaginary_part_says_so_in_the_html():
+    f = lambda v: (np.real(v) ** 2).sum()  # noqa: E731  (np.real: the complex step sees 0)
+    a = np.array([1.0, 2.0])
+    report = gc.check_function(f, a, 2 * a, "x")
+    _, _, rows = _step_table(report._repr_html_())
+    assert rows[0][-1].get_text() == "FAIL: loss not cs-safe"
+    assert "not complex-step safe" in report._repr_html_() and "not complex-step safe" in str(report)
+    assert str(report).splitlines()[1] == "  FAIL: loss not cs-safe"  # below the line, which it would push past 80
+    assert max(len(line) for line in str(report).splitlines()) <= 80
+
+
+NOTEBOOK_CELLS = [
+    "import numpy as np\nfrom backprop_lib.gradcheck import check_step\n"
+    "f = lambda v: (v * v).sum()\nx = np.arange(1.0, 4.0)",
+    'check_step("a", f, x, 2 * x)\nprint("between")\ncheck_step("b", f, x, 2 * x)',
+    'check_step("c", f, x, 2 * x)',  # the cell's last expression: shown once, not twice
+    'r = check_step("r", f, x, 2 * x);',
+    "r",  # shown again when asked for in a later cell
+]
+
+
+def test_check_step_in_a_notebook_shows_its_table_once_per_call():
+    """In a kernel, each check_step call shows its result where it is called (a loop's, one not
+    last in its cell, one with a trailing ';'), as HTML and text; the book's pages show the HTML."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    shown = [[(o.output_type, o.get("data", {}).get("text/plain", o.get("text", ""))) for o in c.outputs]
+             for c in nb.cells[1:]]
+    line = "{:<16} (3,)       central diff. "
+    assert [[kind for kind, _ in cell] for cell in shown] == [
+        ["display_data", "stream", "display_data"], ["display_data"], ["display_data"], ["display_data"]]
+    assert [text[:len(line.format(""))] for cell in shown for kind, text in cell if kind == "display_data"] == [
+        line.format(name) for name in ("a", "b", "c", "r", "r")]
+    for cell in nb.cells[1:]:
+        for o in cell.outputs:
+            if o.output_type == "display_data":
+                assert _step_table(o.data["text/html"])[2][0][-1].get_text() == "pass"
+
+
+def test_check_step_prints_where_no_ipython_runs():
+    """A script (no IPython shell) gets the text line on stdout, and the library imports no IPython."""
+    code = ("import sys, numpy as np; from backprop_lib.gradcheck import check_step;"
+            "x = np.arange(1.0, 4.0); check_step('dL/dx', lambda v: (v * v).sum(), x, 2 * x);"
+            "print(json.dumps('IPython' in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", "import json;" + code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0].startswith("dL/dx            (3,)       central diff. ") and json.loads(out[1]) is False

@@ -25,6 +25,8 @@ does not move under the reader or weigh more than it needs.
 - Every code cell of every chapter (read through jupytext) and every printed output of the
   build (the text of the executed cells' outputs in the HTML) has lines of at most 80
   characters, and no printed number carries more than 6 significant digits.
+- Every ``check_step`` shows on its chapter's page as its one-row table (stacked into a card on a
+  phone, the verdict and errors in view), never as its text line.
 """
 
 from __future__ import annotations
@@ -228,6 +230,31 @@ def test_printed_outputs_fit_and_round(built_book: Path, name: str):
             precise += [m.group(0) for m in NUMBER.finditer(line) if significant_digits(m) > MAX_DIGITS]
     assert not long, f"{name}: printed lines longer than {MAX_LINE} characters:\n" + "\n".join(long)
     assert not precise, f"{name}: numbers printed with more than {MAX_DIGITS} significant digits: {precise[:10]}"
+
+
+STEP_LINE = re.compile(r"central diff\. \d\.\de[+-]\d\d  complex step \d\.\de[+-]\d\d")  # check_step's text form
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_checks_show_as_tables_that_stack(built_book: Path, name: str):
+    """Every check_step of a chapter shows on its page as its one-row table (quantity, shape, both
+    errors, verdict), which book.css stacks into a card at 390 px, each value under its name
+    (book/_ext/pagefixes.py): not as its text line, which a phone wraps out of alignment."""
+    html = (built_book / f"{name}.html").read_text(encoding="utf-8")
+    as_text = [t.strip()[:70] for t in printed_outputs(html) if STEP_LINE.search(t)]
+    assert not as_text, f"{name}: checks shown as text lines (a print(...) of a check?): {as_text[:5]}"
+    code = "\n".join(c.source for c in jupytext.read(ROOT / f"{name}.md", fmt="md:myst").cells
+                     if c.cell_type == "code")
+    soup = BeautifulSoup(html, "html.parser")
+    steps = [t for t in soup.select("div.cell_output table.gradcheck")
+             if [th.get_text(strip=True) for th in t.thead.find_all("th")][-1:] == ["verdict"]]
+    if re.search(r"\bcheck_step\(", code):
+        assert steps, f"{name} calls check_step, but its page shows no check's table"
+    for table in steps:
+        cells = table.tbody.select("tr > th, tr > td")
+        labels = [c.select_one("div.td-label") for c in cells]
+        assert all(labels), f"{name}: a check's cell without its name for the stacked layout: {table}"
+        assert cells[-1].select_one("div.td-value").get_text(strip=True) == "pass", table
 
 
 def test_the_number_rule_sees_what_it_must():
