@@ -71,14 +71,19 @@ def cell_errors(notebook_cells: list[dict]) -> list[str]:
     return out
 
 
-def stream_text(notebook_cells: list[dict]) -> str:
-    """Everything the cells printed."""
+def output_text(notebook_cells: list[dict]) -> str:
+    """Everything the cells printed, and the text form of what they displayed (a check's line:
+    ``check_step`` displays its result as a table with that text beside it)."""
     parts = []
     for cell in notebook_cells:
         for o in cell.get("outputs", []):
             if o.get("output_type") == "stream":
-                text = o.get("text", "")
-                parts.append("".join(text) if isinstance(text, list) else text)
+                text, end = o.get("text", ""), ""
+            elif o.get("output_type") in ("display_data", "execute_result"):
+                text, end = o.get("data", {}).get("text/plain", ""), "\n"
+            else:
+                continue
+            parts.append(("".join(text) if isinstance(text, list) else text) + end)
     return "".join(parts)
 
 

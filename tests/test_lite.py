@@ -207,7 +207,7 @@ def open_from_the_launcher(page, context, book_server: str, name: str) -> tuple[
 def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(site: Path, page, context, book_server: str):
     blocked, console = open_from_the_launcher(page, context, book_server, "book/ch1_conv_mse")
     cells = run_to_the_end(page)
-    assert CHECK_LINE.search(lb.stream_text(cells)), "no check printed its line"
+    assert CHECK_LINE.search(lb.output_text(cells)), "no check showed its line"
     assert lb.images(cells) and len(lb.images(cells)[0]) > 2000, "no figure drawn"
     # the first import of matplotlib builds its font cache: the set-up cell keeps that note from the reader
     stderr = [o.get("text", "") for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
@@ -245,7 +245,7 @@ def test_chapter_1_runs_in_the_browser_and_its_slider_redraws(site: Path, page, 
 def test_chapter_6_runs_in_the_browser_with_check_your_own_derivation(site: Path, page, context, book_server: str):
     blocked, console = open_from_the_launcher(page, context, book_server, "book/ch6_autodiff")
     cells = run_to_the_end(page)
-    assert CHECK_LINE.search(lb.stream_text(cells)), "no check printed its line"
+    assert CHECK_LINE.search(lb.output_text(cells)), "no check showed its line"
     assert lb.images(cells), "no figure drawn"
     # "Check your own derivation": check_formula (lark, the LaTeX grammar) ran in the browser and
     # judged every slip the chapters' students made
