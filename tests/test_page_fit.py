@@ -92,6 +92,22 @@ def test_page_fits_the_window(browser, book_server: str, name: str, width: int):
         assert header_top == 0, f"{header_top} px of bar above the article's header"
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_no_display_equation_breaks_at_desktop_width(browser, book_server: str, name: str):
+    """At 1280 px every display equation has room on its line, so MathJax breaks none (it broke 95
+    of 123 when its measuring element shared the formula's flex row with the TeX: book.css)."""
+    page = browser.new_page(viewport=DESKTOP)
+    try:
+        open_page(page, f"{book_server}/{name}.html")
+        broken = page.evaluate("""() => Array.from(document.querySelectorAll(
+            'article mjx-container[display="true"]')).filter(c =>
+            c.querySelector('mjx-linestack, mjx-break, mjx-linebox')).map(c =>
+            (c.closest('div.math') || c).id || c.textContent.slice(0, 40))""")
+    finally:
+        page.close()
+    assert not broken, f"{name}: display equations broken into lines at 1280 px: {broken}"
+
+
 def test_display_equations_fit_a_phone(browser, book_server: str):
     """At 390 px at least MIN_FIT of the book's display equations fit their column; the others scroll
     in a box a keyboard can reach (book.js: tabindex, role and name), and each is named here."""
